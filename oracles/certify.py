@@ -1,0 +1,105 @@
+"""``gradparity certify``: the agreement suite on the default configuration, in parallel,
+summarized as one table: cell × oracle × dtype, worst relative error per tensor kind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from oracles.errors import InputError
+from oracles.tables import format_table
+
+RESULTS_ENV = "GRADPARITY_RESULTS_DIR"
+SUITE = Path(__file__).resolve().parents[1] / "tests" / "test_agreement.py"
+
+
+def read_results(directory: Path) -> list[dict]:
+    rows = []
+    for path in sorted(directory.glob("*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line]
+    return rows
+
+
+def summarize(rows: list[dict]) -> tuple[str, bool]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[(row["cell"], row["oracle"], row["dtype"])].append(row)
+    header = ["cell", "oracle", "dtype", "value", "gradient", "checks", "known", "result"]
+    table = [header]
+    all_ok = bool(rows)
+    for (cell, oracle, dtype), group in sorted(groups.items()):
+        worst = {}
+        for kind in ("value", "gradient"):
+            errs = [r["max_rel_err"] for r in group if r["kind"].startswith(kind)]
+            worst[kind] = f"{max(errs):.1e}" if errs else "-"
+        failed = [r for r in group if not r["ok"] and not r["known_discrepancy"]]
+        known = sum(1 for r in group if r["known_discrepancy"])
+        all_ok &= not failed
+        result = "pass" if not failed else f"FAIL ({len(failed)})"
+        table.append(
+            [
+                cell,
+                oracle,
+                dtype,
+                worst["value"],
+                worst["gradient"],
+                str(len(group)),
+                str(known),
+                result,
+            ]
+        )
+    return format_table(table), all_ok
+
+
+def certify(workers: str = "auto", extra: list[str] | None = None) -> int:
+    if not SUITE.exists():
+        raise InputError(
+            f"certify runs the agreement suite {SUITE}, which is not there:"
+            " install gradparity from a source checkout (pip install -e .)"
+        )
+    with tempfile.TemporaryDirectory(prefix="gradparity-certify-") as directory:
+        env = {**os.environ, RESULTS_ENV: directory}
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(SUITE),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--no-header",
+            "-n",
+            workers,
+            "--dist",
+            "loadgroup",
+            *(extra or []),
+        ]
+        print("running: " + " ".join(command[2:]), flush=True)
+        completed = subprocess.run(
+            command, cwd=SUITE.parents[1], env=env, stdout=subprocess.PIPE, text=True
+        )
+        tail = completed.stdout.strip().splitlines()[-1:] if completed.stdout else []
+        rows = read_results(Path(directory))
+    if completed.returncode not in (0, 1):
+        print(completed.stdout)
+        print(f"gradparity certify: pytest exited {completed.returncode}", file=sys.stderr)
+        return 1
+    table, all_ok = summarize(rows)
+    print(table)
+    print(
+        "\nworst max_rel_err per tensor kind (relative to max|reference|);"
+        " known = strict xfails from the registry"
+    )
+    print("pytest: " + (tail[0] if tail else "no output"))
+    if completed.returncode == 1 or not all_ok:
+        print(
+            "CERTIFICATION FAILED: rerun the failing tests for the full messages", file=sys.stderr
+        )
+        return 1
+    print("certified: every oracle agrees with the reference within the tolerance table")
+    return 0

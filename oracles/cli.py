@@ -1,0 +1,252 @@
+"""The ``gradparity`` command line: compare, reproduce, cells, certify.
+
+Exit status: 0 everything agrees, 1 something disagrees, 2 bad input (one line on stderr,
+no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from oracles.base import DEFAULT_ORACLES, ORACLE_CLASSES, get_oracle
+from oracles.cases import DTYPES, HEADS, Case
+from oracles.compare import Comparison
+from oracles.errors import InputError, OracleUnavailable
+from oracles.harness import Report, compare_case, reproduce_fixture
+from oracles.registry import all_cells
+from oracles.tables import format_table
+
+EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints usage; we print one line and exit 2
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _oracle_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ORACLE_CLASSES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"--oracles {text!r}: expected a comma-separated list of {', '.join(ORACLE_CLASSES)}"
+        )
+    return names
+
+
+def _option(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise InputError(f"--option {text!r}: expected NAME=VALUE, e.g. --option forget_bias=1.0")
+    return name.strip(), value.strip()
+
+
+def _case_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cell", default="lstm", help="a registered cell (see `gradparity cells`)")
+    parser.add_argument("--input-size", type=int, default=3, metavar="I")
+    parser.add_argument("--hidden-size", type=int, default=7, metavar="H")
+    parser.add_argument("--seq-len", type=int, default=None, metavar="T", help="default 13")
+    parser.add_argument("--batch", type=int, default=2, metavar="B")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dtype", default="float64", choices=DTYPES)
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--head", default="dense", choices=HEADS)
+    parser.add_argument("--num-classes", type=int, default=Case.num_classes, metavar="K")
+    parser.add_argument("--no-probes", action="store_true", help="differentiate the loss alone")
+    parser.add_argument(
+        "--param-fill",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="fill every parameter with VALUE instead of seeded values",
+    )
+    parser.add_argument(
+        "--oracles",
+        type=_oracle_list,
+        default=None,
+        help=f"comma-separated (default: {','.join(DEFAULT_ORACLES)})",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def case_from_args(args: argparse.Namespace) -> Case:
+    spec = all_cells().get(args.cell)
+    if spec is not None and not spec.recurrent and args.seq_len is not None:
+        raise InputError(f"cell {args.cell} has no time axis; omit --seq-len")
+    options = dict(_option(text) for text in args.option)
+    return Case.make(
+        args.cell,
+        options=options,
+        input_size=args.input_size,
+        hidden_size=args.hidden_size,
+        seq_len=13 if args.seq_len is None else args.seq_len,
+        batch=args.batch,
+        seed=args.seed,
+        dtype=args.dtype,
+        head=args.head,
+        num_classes=args.num_classes,
+        probes=not args.no_probes,
+        param_fill=args.param_fill,
+    )
+
+
+def _comparison_rows(comparisons: Sequence[Comparison]) -> list[list[str]]:
+    rows = [["oracle", "tensor", "max_abs_err", "max_rel_err", "rtol", "ok"]]
+    for c in comparisons:
+        rel = f"{c.max_rel_err:.2e}" + (" (u)" if c.projected else "")
+        ok = "ok" if c.ok else "FAIL"
+        rows.append([c.oracle, c.tensor, f"{c.max_abs_err:.2e}", rel, f"{c.tolerance.rtol:g}", ok])
+    return rows
+
+
+def _print_skipped(report: Report) -> None:
+    for name, reason in report.skipped.items():
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    case = case_from_args(args)
+    report = compare_case(case, args.oracles)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "agree": report.agree,
+                    "case": case.to_json(),
+                    "results": [c.to_json() for c in report.comparisons],
+                    "skipped": [{"oracle": k, "reason": v} for k, v in report.skipped.items()],
+                }
+            )
+        )
+    else:
+        print(f"case {case.id}")
+        print(format_table(_comparison_rows(report.comparisons)))
+        for failure in report.failures():
+            print("\n" + failure.message(case.id, case.command(failure.oracle)))
+        failed = len(report.failures())
+        verdict = "agree" if report.agree else "DISAGREE"
+        print(
+            f"\n{verdict}: {len(report.comparisons)} comparisons, {failed} failed"
+            "  ((u): checked along one random direction)"
+        )
+    _print_skipped(report)
+    return EXIT_AGREE if report.agree else EXIT_DISAGREE
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from oracles.fixtures import load_fixture
+
+    fixture = load_fixture(args.fixture)
+    report = reproduce_fixture(fixture, args.oracles)
+    reference_rows = [c for c in report.comparisons if c.oracle == "reference"]
+    reproduced = all(c.ok for c in reference_rows)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "agree": reproduced,
+                    "case": {
+                        "fixture": fixture.path,
+                        "name": fixture.name,
+                        "source": fixture.source,
+                        "cell": fixture.spec.name,
+                        "dtype": fixture.dtype,
+                        "options": fixture.problem.options,
+                    },
+                    "results": [c.to_json() for c in report.comparisons],
+                    "skipped": [{"oracle": k, "reason": v} for k, v in report.skipped.items()],
+                }
+            )
+        )
+    else:
+        print(f"fixture {fixture.name} ({fixture.source})")
+        print(f"tolerance rtol = {fixture.rtol:g}, atol = {fixture.atol:g}")
+        print(_reproduceformat_table(report))
+        for failure in (c for c in reference_rows if not c.ok):
+            print("\n" + failure.message(fixture.name, f"gradparity reproduce {fixture.path}"))
+        verdict = "reproduced" if reproduced else "NOT REPRODUCED"
+        print(f"\n{verdict} by the reference")
+    _print_skipped(report)
+    return EXIT_AGREE if reproduced else EXIT_DISAGREE
+
+
+def _reproduceformat_table(report: Report) -> str:
+    """Rows: expected tensors; columns: implementations, each 'ok'/'no' with its max_rel_err."""
+    implementations = list(dict.fromkeys(c.oracle for c in report.comparisons))
+    tensors = list(dict.fromkeys(c.tensor for c in report.comparisons))
+    cells = {(c.tensor, c.oracle): c for c in report.comparisons}
+    rows = [["tensor", *implementations]]
+    for tensor in tensors:
+        row = [tensor]
+        for impl in implementations:
+            c = cells.get((tensor, impl))
+            row.append("-" if c is None else f"{'ok' if c.ok else 'no'} {c.max_rel_err:.1e}")
+        rows.append(row)
+    return format_table(rows)
+
+
+def cmd_cells(args: argparse.Namespace) -> int:
+    rows = [["cell", "states", "options", *ORACLE_CLASSES, "summary"]]
+    for spec in all_cells().values():
+        support = []
+        for name in ORACLE_CLASSES:
+            builder = spec.builders.get(name)
+            if name in ("numerical", "fd"):
+                support.append("reference")
+            elif builder is None:
+                support.append("-")
+            else:
+                missing = get_oracle(name).unsupported(spec)
+                support.append(builder.kind + (" (not installed)" if missing else ""))
+        options = ",".join(f"{o.name}={o.default}" for o in spec.options) or "-"
+        rows.append([spec.name, ",".join(spec.states) or "-", options, *support, spec.summary])
+    print(format_table(rows))
+    return EXIT_AGREE
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from oracles.certify import certify
+
+    return certify(workers=args.workers, extra=args.pytest_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gradparity", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    compare = commands.add_parser("compare", help="every oracle against the reference on one case")
+    _case_arguments(compare)
+    compare.set_defaults(run=cmd_compare)
+
+    reproduce = commands.add_parser("reproduce", help="reproduce a fixture's reported values")
+    reproduce.add_argument("fixture", metavar="FIXTURE.json")
+    reproduce.add_argument("--oracles", type=_oracle_list, default=None)
+    reproduce.add_argument("--json", action="store_true")
+    reproduce.set_defaults(run=cmd_reproduce)
+
+    cells = commands.add_parser("cells", help="registered cells and the oracles that run each")
+    cells.set_defaults(run=cmd_cells)
+
+    certify = commands.add_parser(
+        "certify", help="the agreement suite on the default configuration"
+    )
+    certify.add_argument("--workers", default="auto", help="pytest-xdist workers (default auto)")
+    certify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    certify.set_defaults(run=cmd_certify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except (InputError, OracleUnavailable) as error:
+        print(f"gradparity: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

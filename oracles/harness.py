@@ -1,0 +1,127 @@
+"""Running a case through the reference and the oracles, and comparing every tensor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import ModuleType
+
+from oracles.base import DEFAULT_ORACLES, Oracle, Tensors, get_oracle
+from oracles.cases import Case, make_problem, tensor_kind, tensor_names
+from oracles.compare import Comparison, compare_tensor
+from oracles.errors import InputError, OracleUnavailable
+from oracles.registry import CellSpec
+from oracles.tolerances import Tolerance, tolerance
+from reference_impl import network
+from reference_impl.network import Problem
+
+
+@dataclass
+class Report:
+    comparisons: list[Comparison] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # oracle -> reason
+
+    @property
+    def agree(self) -> bool:
+        return bool(self.comparisons) and all(c.ok for c in self.comparisons)
+
+    def failures(self) -> list[Comparison]:
+        return [c for c in self.comparisons if not c.ok]
+
+
+def kind_for(oracle: Oracle, tensor: str) -> str:
+    return oracle.gradient_kind if tensor_kind(tensor) == "gradient" else "value"
+
+
+def oracle_tensors(oracle: Oracle, names: Iterable[str]) -> list[str]:
+    return [n for n in names if oracle.computes_values or tensor_kind(n) == "gradient"]
+
+
+def resolve_oracles(names: Iterable[str] | None, spec: CellSpec, report: Report) -> list[Oracle]:
+    """The oracles to run: unavailable ones are skipped (default) or an error (asked by name)."""
+    explicit = names is not None
+    chosen = []
+    for name in names if explicit else DEFAULT_ORACLES:
+        oracle = get_oracle(name)
+        reason = oracle.unsupported(spec)
+        if reason and explicit:
+            raise InputError(f"oracle {name} cannot run cell {spec.name}: {reason}")
+        if reason:
+            report.skipped[name] = reason
+        else:
+            chosen.append(oracle)
+    return chosen
+
+
+def run_reference(spec: CellSpec, problem: Problem, cell: ModuleType | None = None) -> Tensors:
+    return network.run(cell or spec.reference_module(), problem)
+
+
+def run_oracle(oracle: Oracle, spec: CellSpec, problem: Problem) -> Tensors:
+    reason = oracle.unsupported(spec)
+    if reason:
+        raise OracleUnavailable(reason)
+    return oracle.run(spec, problem)
+
+
+@lru_cache(maxsize=8)
+def cached_reference(case: Case) -> Tensors:
+    return run_reference(case.spec, make_problem(case))
+
+
+@lru_cache(maxsize=8)
+def cached_oracle(case: Case, oracle_name: str) -> Tensors:
+    return run_oracle(get_oracle(oracle_name), case.spec, make_problem(case))
+
+
+def compare_tensors(
+    oracle: str,
+    kinds: Mapping[str, str],
+    baseline: Tensors,
+    candidate: Tensors,
+    tol: Mapping[str, Tolerance],
+    baseline_name: str = "reference",
+) -> list[Comparison]:
+    """Compare every tensor named in ``kinds`` (name -> tolerance kind)."""
+    return [
+        compare_tensor(
+            oracle, name, kind, baseline[name], candidate[name], tol[kind], baseline=baseline_name
+        )
+        for name, kind in kinds.items()
+    ]
+
+
+def compare_case(
+    case: Case, oracle_names: Iterable[str] | None = None, cell: ModuleType | None = None
+) -> Report:
+    """Every oracle against the reference (``cell`` replaces the reference module if given)."""
+    spec = case.spec
+    report = Report()
+    oracles = resolve_oracles(oracle_names, spec, report)
+    problem = make_problem(case)
+    reference = run_reference(spec, problem, cell)
+    names = tensor_names(case)
+    for oracle in oracles:
+        tensors = oracle.run(spec, problem, cell)
+        kinds = {n: kind_for(oracle, n) for n in oracle_tensors(oracle, names)}
+        tol = {k: tolerance(case.dtype, k) for k in set(kinds.values())}
+        report.comparisons += compare_tensors(oracle.name, kinds, reference, tensors, tol)
+    return report
+
+
+def reproduce_fixture(fixture, oracle_names: Iterable[str] | None = None) -> Report:
+    """The reference and every available oracle against a fixture's expected values."""
+    spec = fixture.spec
+    report = Report()
+    tol = {"fixture": Tolerance(rtol=fixture.rtol, atol=fixture.atol)}
+    runs = {"reference": (None, run_reference(spec, fixture.problem))}
+    for oracle in resolve_oracles(oracle_names, spec, report):
+        runs[oracle.name] = (oracle, oracle.run(spec, fixture.problem))
+    for name, (oracle, tensors) in runs.items():
+        names = fixture.expected if oracle is None else oracle_tensors(oracle, fixture.expected)
+        kinds = dict.fromkeys(names, "fixture")
+        report.comparisons += compare_tensors(
+            name, kinds, fixture.expected, tensors, tol, baseline_name="expected"
+        )
+    return report

@@ -1,0 +1,99 @@
+"""Planted bugs: textual edits of a reference cell's source, loaded as a separate module.
+
+Each mutant must make the agreement checks fail; the test suite proves that it does, so a
+check that cannot fail cannot go unnoticed. ``find`` must occur exactly once in the source,
+so a refactor that removes it breaks the mutant loudly instead of silently testing nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from dataclasses import dataclass
+from types import ModuleType
+
+from oracles.registry import get_cell
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    cell: str
+    find: str
+    replace: str
+    caught_by: str  # a tensor that must be reported as disagreeing
+    options: tuple[tuple[str, object], ...] = ()  # case options the bug needs in order to show
+    forward: bool = False  # a forward-pass bug: invisible to the numerical oracles, which
+    # differentiate the (mutated) forward pass; only the framework oracles can catch it
+
+    def load(self) -> ModuleType:
+        original = get_cell(self.cell).reference_module()
+        source = inspect.getsource(original)
+        count = source.count(self.find)
+        if count != 1:
+            raise ValueError(
+                f"mutant {self.name}: {self.find!r} occurs {count} times in"
+                f" {original.__name__}, expected exactly once"
+            )
+        spec = importlib.util.spec_from_loader(f"{original.__name__}__{self.name}", loader=None)
+        module = importlib.util.module_from_spec(spec)
+        exec(
+            compile(source.replace(self.find, self.replace), original.__file__, "exec"),
+            module.__dict__,
+        )
+        return module
+
+
+MUTANTS = (
+    Mutant(
+        "lstm-swapped-gate-blocks",
+        "lstm",
+        "[di * sigmoid_grad(i), df * sigmoid_grad(f),",
+        "[df * sigmoid_grad(f), di * sigmoid_grad(i),",
+        caught_by="grad/W_i",
+    ),
+    Mutant(
+        "lstm-missing-fork-sum-h",
+        "lstm",
+        "dh = d_outputs[:, t] + dh_next",
+        "dh = dh_next",
+        caught_by="grad/U_o",
+    ),
+    Mutant(
+        "lstm-missing-fork-sum-c",
+        "lstm",
+        "dc = dc_next + dh * o * tanh_grad(tanh_c[:, t])",
+        "dc = dh * o * tanh_grad(tanh_c[:, t])",
+        caught_by="grad/c0",
+    ),
+    Mutant(
+        "lstm-sign-flip-output-gate",
+        "lstm",
+        "do = dh * tanh_c[:, t]",
+        "do = -dh * tanh_c[:, t]",
+        caught_by="grad/W_o",
+    ),
+    Mutant(
+        "lstm-forget-term-dropped",
+        "lstm",
+        "dc_next = dc * f",
+        "dc_next = dc",
+        caught_by="grad/c0",
+    ),
+    Mutant(
+        "lstm-forget-bias-missing",
+        "lstm",
+        'sigmoid(z_f + options["forget_bias"])',
+        "sigmoid(z_f)",
+        caught_by="outputs",
+        options=(("forget_bias", 1.0),),
+        forward=True,
+    ),
+    Mutant(
+        "dense-activation-derivative-dropped",
+        "dense",
+        'dz = d_outputs * act_grad(cache["y"])',
+        "dz = d_outputs",
+        caught_by="grad/W",
+    ),
+)

@@ -1,0 +1,134 @@
+"""The cell registry: every cell is declared here once, as data.
+
+A ``CellSpec`` names the cell's reference module, its canonical parameters and their shapes,
+its states, its options, its sample cases for the agreement suite, one builder per framework
+oracle and its known discrepancies. Everything else (test templates, ``gradparity compare``,
+``reproduce``, ``certify``, ``cells``) reads this table and never names a cell.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from oracles.errors import InputError
+
+Shapes = dict[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: Any
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+
+    def coerce(self, value: Any) -> Any:
+        """``value`` (text from the CLI or a JSON value) converted to the default's type."""
+        kind = type(self.default)
+        try:
+            if kind is bool and isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(value)
+                converted = value.lower() in ("true", "1")
+            elif kind is float and isinstance(value, bool):
+                raise ValueError(value)
+            else:
+                converted = kind(value)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"option {self.name}={value!r} is not a {kind.__name__}"
+                f" (expected e.g. {self.name}={self.default})"
+            ) from None
+        if kind is float and converted != converted:
+            raise InputError(f"option {self.name} is NaN; expected a finite number")
+        if self.choices and converted not in self.choices:
+            allowed = ", ".join(map(str, self.choices))
+            raise InputError(f"option {self.name}={converted!r} is not one of {allowed}")
+        return converted
+
+
+@dataclass(frozen=True)
+class Builder:
+    """An oracle's builder for a cell: ``module:function``, imported only when used."""
+
+    target: str
+    kind: str = "native"  # "native": the framework's own layer; "composed": from its primitives
+
+    def load(self) -> Callable[..., Any]:
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A known disagreement: the matching comparisons are strict xfails with this reason."""
+
+    oracle: str
+    tensors: str  # fnmatch pattern over tensor names, e.g. "grad/*"
+    reason: str
+    dtype: str | None = None
+
+    def matches(self, oracle: str, tensor: str, dtype: str) -> bool:
+        return (
+            oracle == self.oracle
+            and fnmatch.fnmatchcase(tensor, self.tensors)
+            and self.dtype in (None, dtype)
+        )
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    name: str
+    summary: str
+    reference: str  # module with forward() and backward(), e.g. "reference_impl.lstm"
+    param_shapes: Callable[[int, int, Mapping[str, Any]], Shapes]  # (I, H, options) -> shapes
+    sample_cases: Callable[[CellSpec], Iterable[Any]]  # -> oracles.cases.Case
+    states: tuple[str, ...] = ()
+    recurrent: bool = True  # False: x is [B, I] and there is no time axis
+    options: tuple[Option, ...] = ()
+    builders: Mapping[str, Builder] = field(default_factory=dict)  # oracle name -> builder
+    discrepancies: tuple[Discrepancy, ...] = ()
+
+    def reference_module(self) -> ModuleType:
+        return importlib.import_module(self.reference)
+
+    def resolve_options(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Every option with its default filled in; unknown or mistyped options are errors."""
+        known = {option.name: option for option in self.options}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            expected = ", ".join(known) or "none"
+            raise InputError(
+                f"cell {self.name} has no option {unknown[0]!r} (its options: {expected})"
+            )
+        return {
+            name: option.coerce(given.get(name, option.default)) for name, option in known.items()
+        }
+
+    def discrepancy(self, oracle: str, tensor: str, dtype: str) -> Discrepancy | None:
+        return next((d for d in self.discrepancies if d.matches(oracle, tensor, dtype)), None)
+
+
+def _entries() -> list[CellSpec]:
+    from oracles import cells
+
+    return list(cells.CELLS)
+
+
+def all_cells() -> dict[str, CellSpec]:
+    return {spec.name: spec for spec in _entries()}
+
+
+def get_cell(name: str) -> CellSpec:
+    cells = all_cells()
+    if name not in cells:
+        raise InputError(
+            f"unknown cell {name!r}; registered cells: {', '.join(sorted(cells))}"
+            " (declare a new one in oracles/cells.py)"
+        )
+    return cells[name]

@@ -1,0 +1,65 @@
+"""TensorFlow/Keras builders, one per cell: parameter shapes in, a ``KerasNet`` out.
+
+Native builders build the Keras layer (``build`` then weights assigned by the oracle); this
+file and ``torch_cells.py`` are the only places that know the frameworks' layouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from oracles.layout import split_gates, stack_gates
+from oracles.tf_oracle import KerasNet, import_tensorflow
+
+tf = import_tensorflow()
+import keras  # noqa: E402  (after TensorFlow is configured by import_tensorflow)
+
+LSTM_GATES = ("i", "f", "g", "o")  # Keras's block order in kernel / recurrent_kernel / bias
+
+
+def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
+    """``keras.layers.LSTM``: kernel = [W_i|W_f|W_g|W_o], recurrent_kernel likewise with U,
+    bias = [b_i|b_f|b_g|b_o] with forget_bias added to the f block."""
+    input_size, hidden = params["W_i"].shape
+    layer = keras.layers.LSTM(hidden, return_sequences=True, return_state=True, dtype=dtype)
+    layer.build((None, None, input_size))
+
+    def call(x, state0):
+        outputs, h, c = layer(x, initial_state=[state0["h"], state0["c"]])
+        return outputs, {"h": h, "c": c}
+
+    def from_canonical(values):
+        bias = stack_gates(values, "b", LSTM_GATES).copy()
+        bias[hidden : 2 * hidden] += options["forget_bias"]
+        return [stack_gates(values, "W", LSTM_GATES), stack_gates(values, "U", LSTM_GATES), bias]
+
+    def to_canonical(grads):
+        kernel, recurrent, bias = grads
+        return {
+            **split_gates(kernel, "W", LSTM_GATES),
+            **split_gates(recurrent, "U", LSTM_GATES),
+            **split_gates(bias, "b", LSTM_GATES),
+        }
+
+    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+
+
+def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
+    """``keras.layers.Dense``: kernel = W, bias = b, activation by name."""
+    input_size, hidden = params["W"].shape
+    layer = keras.layers.Dense(hidden, activation=options["activation"], dtype=dtype)
+    layer.build((None, input_size))
+
+    def call(x, state0):
+        return layer(x), {}
+
+    def from_canonical(values):
+        return [values["W"], values["b"]]
+
+    def to_canonical(grads):
+        return {"W": grads[0], "b": grads[1]}
+
+    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)

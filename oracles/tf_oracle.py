@@ -1,0 +1,115 @@
+"""The TensorFlow/Keras oracle: the cell's builder makes a Keras layer, ``tf.GradientTape``
+gives every gradient, all inside one ``tf.function`` per cell, sizes, dtype and options.
+
+A builder has the signature ``build(params, options, dtype) -> KerasNet`` (it reads only the
+parameters' shapes) and lives in ``oracles/tf_cells.py``. The layer is built once per cell,
+parameter shapes, dtype and options, and its weights are assigned for each problem, so a new
+problem of a known shape is not traced again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from oracles.base import Tensors, framework_missing, require_builder
+from oracles.registry import CellSpec
+from reference_impl.network import Problem
+
+
+@dataclass
+class KerasNet:
+    """What a TF builder returns.
+
+    ``weights``: the tf.Variables whose gradients are taken, in a fixed order;
+    ``call(x, state0) -> (outputs, final_states)``, states keyed by canonical name;
+    ``from_canonical(params) -> list``: values for ``weights``, same order;
+    ``to_canonical(grads) -> dict``: gradients of ``weights`` (same order) as canonical arrays.
+    """
+
+    weights: list[Any]
+    call: Callable[[Any, dict[str, Any]], tuple[Any, dict[str, Any]]]
+    from_canonical: Callable[[Mapping[str, np.ndarray]], list[np.ndarray]]
+    to_canonical: Callable[[list[np.ndarray]], dict[str, np.ndarray]]
+
+
+def import_tensorflow():
+    """Import TensorFlow once, quietly, with oneDNN's reordering of float sums switched off."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import tensorflow as tf
+
+    return tf
+
+
+class TFOracle:
+    name = "tf"
+    gradient_kind = "gradient"
+    computes_values = True
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple, tuple[KerasNet, Callable]] = {}
+
+    def unsupported(self, spec: CellSpec) -> str | None:
+        if "tf" not in spec.builders:
+            return f"tf has no builder for cell {spec.name}"
+        return framework_missing("tensorflow", "tf")
+
+    def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
+        tf = import_tensorflow()
+        require_builder(spec, self.name)
+        dtype = str(problem.x.dtype)
+        shapes = tuple((k, v.shape) for k, v in problem.params.items())
+        key = (spec.name, shapes, dtype, tuple(sorted(problem.options.items())))
+        key += (tuple(problem.head), tuple(problem.probes))
+        if key not in self._compiled:
+            net = spec.builders[self.name].load()(problem.params, problem.options, dtype)
+            self._compiled[key] = (net, _compile(tf, net))
+        net, step = self._compiled[key]
+        for variable, value in zip(net.weights, net.from_canonical(problem.params), strict=True):
+            variable.assign(value)
+
+        outputs, final, loss, grads = step(
+            tf.constant(problem.x),
+            {s: tf.constant(v) for s, v in problem.state0.items()},
+            {k: tf.constant(v) for k, v in problem.head.items()},
+            tf.constant(problem.targets, dtype=tf.int64),
+            {k: tf.constant(v) for k, v in problem.probes.items()},
+        )
+        result: Tensors = {"outputs": outputs.numpy()}
+        result |= {f"{s}_T": v.numpy() for s, v in final.items()}
+        result["loss"] = loss.numpy()
+        weight_grads = [g.numpy() for g in grads["weights"]]
+        result |= {f"grad/{k}": v for k, v in net.to_canonical(weight_grads).items()}
+        result |= {f"grad/{k}": v.numpy() for k, v in grads["inputs"].items()}
+        return result
+
+
+def _compile(tf, net: KerasNet) -> Callable:
+    @tf.function(reduce_retracing=True)
+    def step(x, state0, head, targets, probes):
+        with tf.GradientTape() as tape:
+            tape.watch([x, *state0.values(), *head.values()])
+            outputs, final = net.call(x, state0)
+            last = outputs[:, -1] if len(outputs.shape) == 3 else outputs
+            logits = tf.matmul(last, head["W_y"]) + head["b_y"] if head else last
+            per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+            loss = tf.reduce_mean(per_example)
+            objective = loss
+            for name, value in [("outputs", outputs), *final.items()]:
+                if name in probes:
+                    objective += tf.reduce_sum(probes[name] * value)
+        inputs = {"x": x, **{f"{s}0": v for s, v in state0.items()}, **head}
+        weight_grads, input_grads = tape.gradient(
+            objective,
+            (net.weights, inputs),
+            unconnected_gradients=tf.UnconnectedGradients.ZERO,
+        )
+        return outputs, final, loss, {"weights": weight_grads, "inputs": input_grads}
+
+    return step

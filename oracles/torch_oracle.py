@@ -1,0 +1,78 @@
+"""The PyTorch oracle: the cell's builder makes the network, autograd gives every gradient.
+
+A builder has the signature ``build(params, options, dtype) -> TorchNet`` and lives in
+``oracles/torch_cells.py``; the cell's registry entry names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from oracles.base import Tensors, framework_missing, require_builder
+from oracles.registry import CellSpec
+from reference_impl.network import Problem
+
+
+@dataclass
+class TorchNet:
+    """What a torch builder returns.
+
+    ``leaves``: the framework's parameter tensors (requires_grad) by the framework's names;
+    ``forward(x, state0) -> (outputs, final_states)`` with states keyed by canonical name;
+    ``to_canonical(grads)``: the leaves' gradients (same keys) as canonical numpy gradients.
+    """
+
+    leaves: dict[str, Any]
+    forward: Callable[[Any, dict[str, Any]], tuple[Any, dict[str, Any]]]
+    to_canonical: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+class TorchOracle:
+    name = "torch"
+    gradient_kind = "gradient"
+    computes_values = True
+
+    def unsupported(self, spec: CellSpec) -> str | None:
+        if "torch" not in spec.builders:
+            return f"torch has no builder for cell {spec.name}"
+        return framework_missing("torch", "torch")
+
+    def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
+        import torch
+        import torch.nn.functional as F
+
+        require_builder(spec, self.name)
+        dtype = getattr(torch, str(problem.x.dtype))
+        net = spec.builders[self.name].load()(problem.params, problem.options, dtype)
+
+        def leaf(array: np.ndarray) -> torch.Tensor:
+            return torch.tensor(array, dtype=dtype, requires_grad=True)
+
+        x = leaf(problem.x)
+        state0 = {s: leaf(v) for s, v in problem.state0.items()}
+        head = {k: leaf(v) for k, v in problem.head.items()}
+        outputs, final = net.forward(x, state0)
+        last = outputs[:, -1] if outputs.ndim == 3 else outputs
+        logits = last @ head["W_y"] + head["b_y"] if head else last
+        loss = F.cross_entropy(logits, torch.as_tensor(problem.targets, dtype=torch.long))
+        objective = loss
+        for name, value in [("outputs", outputs), *final.items()]:
+            if name in problem.probes:
+                objective = objective + (torch.as_tensor(problem.probes[name]) * value).sum()
+
+        inputs = {**net.leaves, "x": x, **{f"{s}0": v for s, v in state0.items()}, **head}
+        grads = torch.autograd.grad(objective, list(inputs.values()), materialize_grads=True)
+        grads = {name: g.detach().numpy() for name, g in zip(inputs, grads, strict=True)}
+
+        result: Tensors = {"outputs": outputs.detach().numpy()}
+        result |= {f"{s}_T": v.detach().numpy() for s, v in final.items()}
+        result["loss"] = loss.detach().numpy()
+        canonical = net.to_canonical({k: grads.pop(k) for k in net.leaves})
+        result |= {f"grad/{k}": v for k, v in canonical.items()}
+        result |= {f"grad/{k}": v for k, v in grads.items()}
+        return result

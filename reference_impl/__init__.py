@@ -1,0 +1,1 @@
+"""NumPy reference implementations with hand-derived backward passes."""
