@@ -16,6 +16,25 @@ def lstm_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
     }
 
 
+def gru_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
+    gates = ("r", "z", "n")
+    return {
+        **{f"W_{g}": (i, h) for g in gates},
+        **{f"U_{g}": (h, h) for g in gates},
+        **{f"bx_{g}": (h,) for g in gates},
+        **{f"bh_{g}": (h,) for g in gates},
+    }
+
+
+def gru_reset_before_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
+    gates = ("r", "z", "n")
+    return {
+        **{f"W_{g}": (i, h) for g in gates},
+        **{f"U_{g}": (h, h) for g in gates},
+        **{f"b_{g}": (h,) for g in gates},
+    }
+
+
 CELLS = (
     CellSpec(
         name="lstm",
@@ -47,6 +66,47 @@ CELLS = (
         builders={
             "torch": Builder("oracles.torch_cells:dense"),
             "tf": Builder("oracles.tf_cells:dense"),
+        },
+    ),
+    CellSpec(
+        name="gru",
+        summary="GRU, reset after the recurrent product, gates r z n"
+        " (torch nn.GRU, Keras GRU reset_after=True)",
+        reference="reference_impl.gru",
+        param_shapes=gru_shapes,
+        states=("h",),
+        sample_cases=lambda spec: grid(spec, seeds=(0,)),
+        builders={
+            "torch": Builder("oracles.torch_cells:gru"),
+            "tf": Builder("oracles.tf_cells:gru"),
+        },
+    ),
+    CellSpec(
+        name="gru_reset_before",
+        summary="GRU, reset before the recurrent product, gates r z n"
+        " (Keras GRU reset_after=False, TF 1.x GRUCell; torch composed)",
+        reference="reference_impl.gru_reset_before",
+        param_shapes=gru_reset_before_shapes,
+        states=("h",),
+        sample_cases=lambda spec: grid(spec, seeds=(0,)),
+        builders={
+            "torch": Builder("oracles.torch_cells:gru_reset_before", kind="composed"),
+            "tf": Builder("oracles.tf_cells:gru_reset_before"),
+        },
+    ),
+    CellSpec(
+        name="rnn",
+        summary="Elman RNN h' = act(x W + h U + b) (torch nn.RNN, Keras SimpleRNN)",
+        reference="reference_impl.rnn",
+        param_shapes=lambda i, h, options: {"W": (i, h), "U": (h, h), "b": (h,)},
+        states=("h",),
+        options=(Option("activation", "tanh", choices=("tanh", "relu")),),
+        sample_cases=lambda spec: grid(
+            spec, seeds=(0, 1), options_by_seed={1: {"activation": "relu"}}
+        ),
+        builders={
+            "torch": Builder("oracles.torch_cells:rnn"),
+            "tf": Builder("oracles.tf_cells:rnn"),
         },
     ),
 )

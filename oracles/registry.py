@@ -12,6 +12,8 @@ import fnmatch
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
@@ -114,14 +116,45 @@ class CellSpec:
         return next((d for d in self.discrepancies if d.matches(oracle, tensor, dtype)), None)
 
 
-def _entries() -> list[CellSpec]:
+ENTRY_POINT_GROUP = "gradparity.cells"
+
+
+def _external_cells() -> list[tuple[str, CellSpec]]:
+    """Cells other packages declare under the entry-point group ``gradparity.cells``.
+
+    An entry point names a ``CellSpec``, an iterable of them, or a function returning either.
+    """
+    found = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"entry point {entry.name} = {entry.value} (group {ENTRY_POINT_GROUP})"
+        try:
+            loaded = entry.load()
+            if callable(loaded) and not isinstance(loaded, CellSpec):
+                loaded = loaded()
+        except Exception as error:  # a broken plug-in must say which one it is
+            raise InputError(f"{origin} failed to load: {type(error).__name__}: {error}") from None
+        specs = [loaded] if isinstance(loaded, CellSpec) else list(loaded)
+        for spec in specs:
+            if not isinstance(spec, CellSpec):
+                raise InputError(f"{origin} gave {type(spec).__name__}; expected a CellSpec")
+            found.append((origin, spec))
+    return found
+
+
+@cache
+def all_cells() -> dict[str, CellSpec]:
+    """Every registered cell: this repository's (oracles/cells.py), then external ones."""
     from oracles import cells
 
-    return list(cells.CELLS)
-
-
-def all_cells() -> dict[str, CellSpec]:
-    return {spec.name: spec for spec in _entries()}
+    registered: dict[str, CellSpec] = {}
+    origins: dict[str, str] = {}
+    for origin, spec in [("oracles/cells.py", s) for s in cells.CELLS] + _external_cells():
+        if spec.name in registered:
+            raise InputError(
+                f"cell {spec.name!r} is registered twice: by {origins[spec.name]} and by {origin}"
+            )
+        registered[spec.name], origins[spec.name] = spec, origin
+    return registered
 
 
 def get_cell(name: str) -> CellSpec:

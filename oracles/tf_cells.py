@@ -63,3 +63,96 @@ def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: s
         return {"W": grads[0], "b": grads[1]}
 
     return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+
+
+GRU_GATES = ("z", "r", "n")  # Keras's block order (it calls the candidate "h")
+
+
+def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
+    """``keras.layers.GRU(reset_after=True)``: kernel = [W_z|W_r|W_n], recurrent_kernel likewise
+    with U, bias [2, 3H] with row 0 = [bx_z|bx_r|bx_n] (input) and row 1 the recurrent bh."""
+    input_size, hidden = params["W_r"].shape
+    layer = keras.layers.GRU(
+        hidden, reset_after=True, return_sequences=True, return_state=True, dtype=dtype
+    )
+    layer.build((None, None, input_size))
+
+    def call(x, state0):
+        outputs, h = layer(x, initial_state=[state0["h"]])
+        return outputs, {"h": h}
+
+    def from_canonical(values):
+        bias = np.stack(
+            [stack_gates(values, "bx", GRU_GATES), stack_gates(values, "bh", GRU_GATES)]
+        )
+        return [stack_gates(values, "W", GRU_GATES), stack_gates(values, "U", GRU_GATES), bias]
+
+    def to_canonical(grads):
+        kernel, recurrent, bias = grads
+        return {
+            **split_gates(kernel, "W", GRU_GATES),
+            **split_gates(recurrent, "U", GRU_GATES),
+            **split_gates(bias[0], "bx", GRU_GATES),
+            **split_gates(bias[1], "bh", GRU_GATES),
+        }
+
+    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+
+
+def gru_reset_before(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
+) -> KerasNet:
+    """``keras.layers.GRU(reset_after=False)``: kernel = [W_z|W_r|W_n], recurrent_kernel
+    likewise with U, bias = [b_z|b_r|b_n] (one vector, [3H])."""
+    input_size, hidden = params["W_r"].shape
+    layer = keras.layers.GRU(
+        hidden, reset_after=False, return_sequences=True, return_state=True, dtype=dtype
+    )
+    layer.build((None, None, input_size))
+
+    def call(x, state0):
+        outputs, h = layer(x, initial_state=[state0["h"]])
+        return outputs, {"h": h}
+
+    def from_canonical(values):
+        return [
+            stack_gates(values, "W", GRU_GATES),
+            stack_gates(values, "U", GRU_GATES),
+            stack_gates(values, "b", GRU_GATES),
+        ]
+
+    def to_canonical(grads):
+        kernel, recurrent, bias = grads
+        return {
+            **split_gates(kernel, "W", GRU_GATES),
+            **split_gates(recurrent, "U", GRU_GATES),
+            **split_gates(bias, "b", GRU_GATES),
+        }
+
+    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+
+
+def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
+    """``keras.layers.SimpleRNN``: kernel = W, recurrent_kernel = U, bias = b, activation by
+    name."""
+    input_size, hidden = params["W"].shape
+    layer = keras.layers.SimpleRNN(
+        hidden,
+        activation=options["activation"],
+        return_sequences=True,
+        return_state=True,
+        dtype=dtype,
+    )
+    layer.build((None, None, input_size))
+
+    def call(x, state0):
+        outputs, h = layer(x, initial_state=[state0["h"]])
+        return outputs, {"h": h}
+
+    def from_canonical(values):
+        return [values["W"], values["U"], values["b"]]
+
+    def to_canonical(grads):
+        return {"W": grads[0], "U": grads[1], "b": grads[2]}
+
+    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)

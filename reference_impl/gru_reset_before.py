@@ -1,0 +1,110 @@
+"""Gated recurrent unit, reset applied before the recurrent product (Keras
+``GRU(reset_after=False)``, TF 1.x ``GRUCell``), over a whole sequence, forward and
+backpropagation through time.
+
+Canonical parameters (row-vector convention, gates r, z, n):
+    W_r, W_z, W_n   [I, H]   input weights
+    U_r, U_z, U_n   [H, H]   recurrent weights
+    b_r, b_z, b_n   [H]      biases
+State ``h`` [B, H]; input ``x`` is batch-first [B, T, I].
+
+For each step t:
+    r = σ(x_t W_r + h U_r + b_r)                 the reset gate
+    z = σ(x_t W_z + h U_z + b_z)                 the update gate
+    n = tanh(x_t W_n + (r ∘ h) U_n + b_n)        the candidate: h is reset, then multiplied
+    h' = (1 − z) ∘ n + z ∘ h
+The outputs are h'_1 … h'_T.
+
+The gate products are fused: the input weights are concatenated to [I, 3H] and the input
+projection of every step is one product before the loop. The recurrent products cannot all be
+fused, since U_n reads r ∘ h and r needs h U_r first: r and z share one [H, 2H] product, n has
+its own. The weight gradients are one product each after the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
+
+GATES = ("r", "z", "n")
+
+
+def fuse(params: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
+    return np.concatenate([params[f"{prefix}_{gate}"] for gate in GATES], axis=-1)
+
+
+def unfuse(fused: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
+    blocks = np.split(fused, len(GATES), axis=-1)
+    return {f"{prefix}_{gate}": block for gate, block in zip(GATES, blocks, strict=True)}
+
+
+def forward(
+    params: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    state0: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    batch, steps, _ = x.shape
+    U = fuse(params, "U")
+    hidden = U.shape[0]
+    U_rz, U_n = U[:, : 2 * hidden], U[:, 2 * hidden :]
+    x_proj = x @ fuse(params, "W") + fuse(params, "b")  # [B, T, 3H]
+    dtype = np.result_type(x_proj, U, state0["h"])
+
+    h = np.empty((batch, steps + 1, hidden), dtype=dtype)  # h[:, t] is h_{t-1}
+    gates = np.empty((batch, steps, 3 * hidden), dtype=dtype)
+    rh = np.empty((batch, steps, hidden), dtype=dtype)  # r ∘ h_{t-1}, what U_n multiplies
+    h[:, 0] = state0["h"]
+    for t in range(steps):
+        x_rz, x_n = x_proj[:, t, : 2 * hidden], x_proj[:, t, 2 * hidden :]
+        r, z = np.split(sigmoid(x_rz + h[:, t] @ U_rz), 2, axis=-1)
+        rh[:, t] = r * h[:, t]
+        n = np.tanh(x_n + rh[:, t] @ U_n)
+        h[:, t + 1] = (1.0 - z) * n + z * h[:, t]
+        gates[:, t] = np.concatenate([r, z, n], axis=-1)
+
+    cache = {"x": x, "h": h, "gates": gates, "rh": rh}
+    return h[:, 1:], {"h": h[:, -1]}, cache
+
+
+def backward(
+    params: Mapping[str, np.ndarray],
+    cache: Mapping[str, np.ndarray],
+    d_outputs: np.ndarray,
+    d_final: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    x, h, gates, rh = (cache[k] for k in ("x", "h", "gates", "rh"))
+    steps = x.shape[1]
+    U = fuse(params, "U")
+    hidden = U.shape[0]
+    U_rz, U_n = U[:, : 2 * hidden], U[:, 2 * hidden :]
+    d_pre = np.empty_like(gates)  # d loss / d pre-activations, all steps
+
+    dh_next = d_final["h"]
+    for t in reversed(range(steps)):
+        r, z, n = np.split(gates[:, t], 3, axis=-1)
+        dh = d_outputs[:, t] + dh_next  # h_t forks: the output and the next step
+        dn = dh * (1.0 - z)
+        dz = dh * (h[:, t] - n)
+        dn_pre = dn * tanh_grad(n)
+        d_rh = dn_pre @ U_n.T
+        dr = d_rh * h[:, t]
+        d_pre[:, t] = np.concatenate([dr * sigmoid_grad(r), dz * sigmoid_grad(z), dn_pre], axis=-1)
+        # h_{t-1} forks three ways: the z ∘ h term, the reset product r ∘ h, the r and z products
+        dh_next = dh * z + d_rh * r + d_pre[:, t, : 2 * hidden] @ U_rz.T
+
+    d_flat = d_pre.reshape(-1, d_pre.shape[-1])
+    h_prev = h[:, :-1].reshape(-1, hidden)
+    dU_rz = h_prev.T @ d_flat[:, : 2 * hidden]  # r and z read h_{t-1}
+    dU_n = rh.reshape(-1, hidden).T @ d_flat[:, 2 * hidden :]  # n reads r ∘ h_{t-1}
+    grads = {
+        **unfuse(x.reshape(-1, x.shape[-1]).T @ d_flat, "W"),
+        **unfuse(np.concatenate([dU_rz, dU_n], axis=-1), "U"),
+        **unfuse(d_flat.sum(axis=0), "b"),
+    }
+    dx = d_pre @ fuse(params, "W").T
+    return grads, dx, {"h": dh_next}

@@ -1,0 +1,129 @@
+"""Fixtures: every one in fixtures/ is reproduced; edited or malformed ones are caught."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from registry_helpers import registered_fixtures
+
+from oracles.cli import main
+
+FIXTURES = registered_fixtures()
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_every_fixture_is_reproduced(capsys, path):
+    code, out, _ = run_cli(capsys, "reproduce", str(path), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["agree"]
+    reference = [r for r in report["results"] if r["oracle"] == "reference"]
+    assert reference and all(r["ok"] for r in reference)
+    assert {r["tensor"] for r in reference} == set(json.loads(path.read_text())["expected"])
+
+
+def _scale_largest_entry(value, factor):
+    array = np.array(value, dtype=np.float64)
+    array.flat[np.argmax(np.abs(array))] *= factor
+    return array.tolist()
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_a_gradient_off_by_1e_4_is_not_reproduced(capsys, tmp_path, path):
+    data = json.loads(path.read_text())
+    tensor = next(k for k in data["expected"] if k.startswith("grad/"))
+    data["expected"][tensor] = _scale_largest_entry(data["expected"][tensor], 1 + 1e-4)
+    edited = tmp_path / "off.json"
+    edited.write_text(json.dumps(data))
+    code, out, _ = run_cli(capsys, "reproduce", str(edited))
+    assert code == 1
+    assert f"{tensor}: reference disagrees with expected" in out and "NOT REPRODUCED" in out
+    code, out, _ = run_cli(capsys, "reproduce", str(edited), "--json")
+    failed = {r["tensor"] for r in json.loads(out)["results"] if not r["ok"]}
+    assert code == 1 and tensor in failed
+
+
+def _recurrent_fixture() -> dict:
+    for path in FIXTURES:
+        data = json.loads(path.read_text())
+        if "head" in data and "h0" not in data["inputs"] and data["params"]:
+            return data
+    pytest.skip("no fixture of a registered cell to edit")
+
+
+def _first_param(data) -> str:
+    return next(iter(data["params"]))
+
+
+def _edits():
+    yield "missing-parameter", lambda d: d["params"].pop(_first_param(d)), ": missing"
+    yield "unknown-parameter", lambda d: d["params"].update(V_q=1.0), "params.V_q: not a parameter"
+    yield (
+        "wrong-shape",
+        lambda d: d["params"].update({_first_param(d): [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]]}),
+        "has shape [1, 7]",
+    )
+    yield "non-numeric", lambda d: d["params"].update({_first_param(d): "0.1"}), "expected a number"
+    yield "nan-value", lambda d: d["params"].update({_first_param(d): float("nan")}), "NaN or Inf"
+    yield (
+        "unknown-tensor",
+        lambda d: d["expected"].update({"grad/W_zz": 1.0}),
+        "expected.grad/W_zz: unknown tensor",
+    )
+    yield "missing-field", lambda d: d.pop("source"), "source: missing"
+    yield "unknown-field", lambda d: d.update(expect={}), "expect: unknown field"
+    yield "unknown-cell", lambda d: d.update(cell="no-such-cell"), "cell: unknown cell"
+    yield "bad-dtype", lambda d: d.update(dtype="float16"), "dtype: 'float16' is not one of"
+    yield "zero-hidden", lambda d: d.update(hidden_size=0), "hidden_size: expected a positive"
+    yield (
+        "target-out-of-range",
+        lambda d: d["head"].update(targets=[99] * len(d["head"]["targets"])),
+        "head.targets: values must be",
+    )
+    yield "targets-missing", lambda d: d["head"].pop("targets"), "head.targets: missing"
+    yield "ragged-x", lambda d: d["inputs"].update(x=[[[1.0], [1.0, 2.0]]]), "inputs.x:"
+    yield "x-wrong-rank", lambda d: d["inputs"].update(x=[1.0, 2.0]), "inputs.x: has shape [2]"
+    yield "negative-rtol", lambda d: d.update(rtol=-1.0), "rtol: expected a finite non-negative"
+    yield "unknown-input", lambda d: d["inputs"].update(q0=[0.0]), "inputs.q0: unknown input"
+
+
+EDITS = list(_edits())
+
+
+@pytest.mark.parametrize(("edit", "expected"), [e[1:] for e in EDITS], ids=[e[0] for e in EDITS])
+def test_malformed_fixture_is_one_line_and_exit_2(capsys, tmp_path, edit, expected):
+    data = _recurrent_fixture()
+    edit(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    code, out, err = run_cli(capsys, "reproduce", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and expected in err, err
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"name": "x",', "invalid JSON at line 1"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"[1]", "JSON object"),
+    ],
+    ids=["truncated-json", "not-utf8", "not-an-object"],
+)
+def test_unreadable_fixture_is_one_line_and_exit_2(capsys, tmp_path, content, expected):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    code, _, err = run_cli(capsys, "reproduce", str(path))
+    assert code == 2 and err.count("\n") == 1 and expected in err
+
+
+def test_missing_fixture_file_is_exit_2(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "reproduce", str(tmp_path / "absent.json"))
+    assert code == 2 and "no such fixture file" in err
