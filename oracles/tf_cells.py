@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from oracles.layout import split_gates, stack_gates
 from oracles.tf_oracle import KerasNet, import_tensorflow
+from reference_impl.gates import fuse, unfuse
 
 tf = import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow is configured by import_tensorflow)
@@ -32,16 +32,16 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
         return outputs, {"h": h, "c": c}
 
     def from_canonical(values):
-        bias = stack_gates(values, "b", LSTM_GATES).copy()
+        bias = fuse(values, "b", LSTM_GATES).copy()
         bias[hidden : 2 * hidden] += options["forget_bias"]
-        return [stack_gates(values, "W", LSTM_GATES), stack_gates(values, "U", LSTM_GATES), bias]
+        return [fuse(values, "W", LSTM_GATES), fuse(values, "U", LSTM_GATES), bias]
 
     def to_canonical(grads):
         kernel, recurrent, bias = grads
         return {
-            **split_gates(kernel, "W", LSTM_GATES),
-            **split_gates(recurrent, "U", LSTM_GATES),
-            **split_gates(bias, "b", LSTM_GATES),
+            **unfuse(kernel, "W", LSTM_GATES),
+            **unfuse(recurrent, "U", LSTM_GATES),
+            **unfuse(bias, "b", LSTM_GATES),
         }
 
     return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
@@ -82,18 +82,16 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
         return outputs, {"h": h}
 
     def from_canonical(values):
-        bias = np.stack(
-            [stack_gates(values, "bx", GRU_GATES), stack_gates(values, "bh", GRU_GATES)]
-        )
-        return [stack_gates(values, "W", GRU_GATES), stack_gates(values, "U", GRU_GATES), bias]
+        bias = np.stack([fuse(values, "bx", GRU_GATES), fuse(values, "bh", GRU_GATES)])
+        return [fuse(values, "W", GRU_GATES), fuse(values, "U", GRU_GATES), bias]
 
     def to_canonical(grads):
         kernel, recurrent, bias = grads
         return {
-            **split_gates(kernel, "W", GRU_GATES),
-            **split_gates(recurrent, "U", GRU_GATES),
-            **split_gates(bias[0], "bx", GRU_GATES),
-            **split_gates(bias[1], "bh", GRU_GATES),
+            **unfuse(kernel, "W", GRU_GATES),
+            **unfuse(recurrent, "U", GRU_GATES),
+            **unfuse(bias[0], "bx", GRU_GATES),
+            **unfuse(bias[1], "bh", GRU_GATES),
         }
 
     return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
@@ -116,17 +114,17 @@ def gru_reset_before(
 
     def from_canonical(values):
         return [
-            stack_gates(values, "W", GRU_GATES),
-            stack_gates(values, "U", GRU_GATES),
-            stack_gates(values, "b", GRU_GATES),
+            fuse(values, "W", GRU_GATES),
+            fuse(values, "U", GRU_GATES),
+            fuse(values, "b", GRU_GATES),
         ]
 
     def to_canonical(grads):
         kernel, recurrent, bias = grads
         return {
-            **split_gates(kernel, "W", GRU_GATES),
-            **split_gates(recurrent, "U", GRU_GATES),
-            **split_gates(bias, "b", GRU_GATES),
+            **unfuse(kernel, "W", GRU_GATES),
+            **unfuse(recurrent, "U", GRU_GATES),
+            **unfuse(bias, "b", GRU_GATES),
         }
 
     return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)

@@ -1,19 +1,20 @@
 """The one tolerance table, keyed by dtype and kind, relative to the tensor's scale.
 
 A comparison passes when ``max|oracle - reference| <= atol + rtol * scale``, where ``scale``
-is ``max|reference|`` (for a projected gradient, ``Σ|reference ∘ u|``). ``atol`` is only a
-floor for tensors whose scale is zero.
+is ``max|reference|`` (for a projected gradient, ``Σ|reference ∘ u|``).
 
 Kinds:
     value        forward results (outputs, final states, loss)
     gradient     gradients from autodiff or complex step (no truncation error)
     gradient_fd  gradients from central finite differences (truncation and cancellation)
 
-How the numbers were set (measured, see docs/tolerances.md): float64 framework agreement is
-~1e-15 relative and grows with sequence length to ~1e-14 at T=64, H=64; float32 agreement is
-~1e-6. Each entry is about one to two orders of magnitude above the worst value measured on
-the default suite. A known framework discrepancy is never absorbed here: it is a strict xfail
-in the cell's registry entry.
+``rtol`` covers ordinary tensors. ``atol`` is a floor for tensors that are small because O(1)
+terms cancel (a final state of 1e-3 after states of 0.5, a gradient of 1e-7 through a gate
+that barely matters): their rounding error is that of the O(1) terms, a few ulp of 1, not of
+the result. For central differences the floor is the method's own error, ≈ ε·|J|/h with
+h = 1e-5. The suite's tensors are O(1) by construction (weights U(±1/√H), inputs U(±1)).
+Measured values and margins: docs/tolerances.md. A known framework discrepancy is never
+absorbed here: it is a strict xfail in the cell's registry entry.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ class Tolerance:
 
 
 TOLERANCES: dict[tuple[str, str], Tolerance] = {
-    ("float64", "value"): Tolerance(rtol=1e-13, atol=1e-300),
-    ("float64", "gradient"): Tolerance(rtol=1e-12, atol=1e-300),
-    ("float64", "gradient_fd"): Tolerance(rtol=1e-7, atol=1e-300),
-    ("float32", "value"): Tolerance(rtol=1e-5, atol=1e-30),
-    ("float32", "gradient"): Tolerance(rtol=1e-4, atol=1e-30),
-    ("float32", "gradient_fd"): Tolerance(rtol=1e-4, atol=1e-30),
+    ("float64", "value"): Tolerance(rtol=1e-13, atol=1e-15),
+    ("float64", "gradient"): Tolerance(rtol=1e-12, atol=1e-14),
+    ("float64", "gradient_fd"): Tolerance(rtol=1e-7, atol=1e-9),
+    ("float32", "value"): Tolerance(rtol=1e-5, atol=1e-7),
+    ("float32", "gradient"): Tolerance(rtol=1e-4, atol=1e-6),
+    ("float32", "gradient_fd"): Tolerance(rtol=1e-4, atol=1e-6),
 }
 
 

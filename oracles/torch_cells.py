@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from oracles.layout import split_gates, stack_gates
 from oracles.torch_oracle import TorchNet
+from reference_impl.gates import fuse, unfuse
 
 LSTM_GATES = ("i", "f", "g", "o")  # torch's block order in weight_ih / weight_hh / biases
 
@@ -34,14 +34,14 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype) ->
     and ``bias_hh_l0`` is zero. Both receive the same gradient, which is dL/db.
     """
     hidden = params["U_i"].shape[0]
-    bias = stack_gates(params, "b", LSTM_GATES).copy()
+    bias = fuse(params, "b", LSTM_GATES).copy()
     bias[hidden : 2 * hidden] += options["forget_bias"]
     module = torch.nn.LSTM(params["W_i"].shape[0], hidden, batch_first=True, dtype=dtype)
     leaves = _load(
         module,
         {
-            "weight_ih_l0": stack_gates(params, "W", LSTM_GATES).T,
-            "weight_hh_l0": stack_gates(params, "U", LSTM_GATES).T,
+            "weight_ih_l0": fuse(params, "W", LSTM_GATES).T,
+            "weight_hh_l0": fuse(params, "U", LSTM_GATES).T,
             "bias_ih_l0": bias,
             "bias_hh_l0": np.zeros_like(bias),
         },
@@ -53,9 +53,9 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype) ->
 
     def to_canonical(grads):
         return {
-            **split_gates(grads["weight_ih_l0"].T, "W", LSTM_GATES),
-            **split_gates(grads["weight_hh_l0"].T, "U", LSTM_GATES),
-            **split_gates(grads["bias_ih_l0"], "b", LSTM_GATES),
+            **unfuse(grads["weight_ih_l0"].T, "W", LSTM_GATES),
+            **unfuse(grads["weight_hh_l0"].T, "U", LSTM_GATES),
+            **unfuse(grads["bias_ih_l0"], "b", LSTM_GATES),
         }
 
     return TorchNet(leaves, forward, to_canonical)
@@ -96,10 +96,10 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype) -> 
     leaves = _load(
         module,
         {
-            "weight_ih_l0": stack_gates(params, "W", GRU_GATES).T,
-            "weight_hh_l0": stack_gates(params, "U", GRU_GATES).T,
-            "bias_ih_l0": stack_gates(params, "bx", GRU_GATES),
-            "bias_hh_l0": stack_gates(params, "bh", GRU_GATES),
+            "weight_ih_l0": fuse(params, "W", GRU_GATES).T,
+            "weight_hh_l0": fuse(params, "U", GRU_GATES).T,
+            "bias_ih_l0": fuse(params, "bx", GRU_GATES),
+            "bias_hh_l0": fuse(params, "bh", GRU_GATES),
         },
     )
 
@@ -109,10 +109,10 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype) -> 
 
     def to_canonical(grads):
         return {
-            **split_gates(grads["weight_ih_l0"].T, "W", GRU_GATES),
-            **split_gates(grads["weight_hh_l0"].T, "U", GRU_GATES),
-            **split_gates(grads["bias_ih_l0"], "bx", GRU_GATES),
-            **split_gates(grads["bias_hh_l0"], "bh", GRU_GATES),
+            **unfuse(grads["weight_ih_l0"].T, "W", GRU_GATES),
+            **unfuse(grads["weight_hh_l0"].T, "U", GRU_GATES),
+            **unfuse(grads["bias_ih_l0"], "bx", GRU_GATES),
+            **unfuse(grads["bias_hh_l0"], "bh", GRU_GATES),
         }
 
     return TorchNet(leaves, forward, to_canonical)

@@ -29,17 +29,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
+from reference_impl.gates import fuse, unfuse
 
 GATES = ("r", "z", "n")
-
-
-def fuse(params: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
-    return np.concatenate([params[f"{prefix}_{gate}"] for gate in GATES], axis=-1)
-
-
-def unfuse(fused: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
-    blocks = np.split(fused, len(GATES), axis=-1)
-    return {f"{prefix}_{gate}": block for gate, block in zip(GATES, blocks, strict=True)}
 
 
 def forward(
@@ -49,9 +41,9 @@ def forward(
     options: Mapping[str, object],
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     batch, steps, _ = x.shape
-    U, bh = fuse(params, "U"), fuse(params, "bh")
+    U, bh = fuse(params, "U", GATES), fuse(params, "bh", GATES)
     hidden = U.shape[0]
-    x_proj = x @ fuse(params, "W") + fuse(params, "bx")  # [B, T, 3H]
+    x_proj = x @ fuse(params, "W", GATES) + fuse(params, "bx", GATES)  # [B, T, 3H]
     dtype = np.result_type(x_proj, U, bh, state0["h"])
 
     h = np.empty((batch, steps + 1, hidden), dtype=dtype)  # h[:, t] is h_{t-1}
@@ -79,7 +71,7 @@ def backward(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
     x, h, gates, h_n = (cache[k] for k in ("x", "h", "gates", "h_n"))
     steps = x.shape[1]
-    U = fuse(params, "U")
+    U = fuse(params, "U", GATES)
     dx_pre = np.empty_like(gates)  # d loss / d (x W + bx), all steps
     dh_pre = np.empty_like(gates)  # d loss / d (h U + bh), all steps
 
@@ -99,10 +91,10 @@ def backward(
     dx_flat = dx_pre.reshape(-1, dx_pre.shape[-1])
     dh_flat = dh_pre.reshape(-1, dh_pre.shape[-1])
     grads = {
-        **unfuse(x.reshape(-1, x.shape[-1]).T @ dx_flat, "W"),
-        **unfuse(h[:, :-1].reshape(-1, h.shape[-1]).T @ dh_flat, "U"),
-        **unfuse(dx_flat.sum(axis=0), "bx"),
-        **unfuse(dh_flat.sum(axis=0), "bh"),
+        **unfuse(x.reshape(-1, x.shape[-1]).T @ dx_flat, "W", GATES),
+        **unfuse(h[:, :-1].reshape(-1, h.shape[-1]).T @ dh_flat, "U", GATES),
+        **unfuse(dx_flat.sum(axis=0), "bx", GATES),
+        **unfuse(dh_flat.sum(axis=0), "bh", GATES),
     }
-    dx = dx_pre @ fuse(params, "W").T
+    dx = dx_pre @ fuse(params, "W", GATES).T
     return grads, dx, {"h": dh_next}

@@ -28,17 +28,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
+from reference_impl.gates import fuse, unfuse
 
 GATES = ("r", "z", "n")
-
-
-def fuse(params: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
-    return np.concatenate([params[f"{prefix}_{gate}"] for gate in GATES], axis=-1)
-
-
-def unfuse(fused: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
-    blocks = np.split(fused, len(GATES), axis=-1)
-    return {f"{prefix}_{gate}": block for gate, block in zip(GATES, blocks, strict=True)}
 
 
 def forward(
@@ -48,10 +40,10 @@ def forward(
     options: Mapping[str, object],
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     batch, steps, _ = x.shape
-    U = fuse(params, "U")
+    U = fuse(params, "U", GATES)
     hidden = U.shape[0]
     U_rz, U_n = U[:, : 2 * hidden], U[:, 2 * hidden :]
-    x_proj = x @ fuse(params, "W") + fuse(params, "b")  # [B, T, 3H]
+    x_proj = x @ fuse(params, "W", GATES) + fuse(params, "b", GATES)  # [B, T, 3H]
     dtype = np.result_type(x_proj, U, state0["h"])
 
     h = np.empty((batch, steps + 1, hidden), dtype=dtype)  # h[:, t] is h_{t-1}
@@ -79,7 +71,7 @@ def backward(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
     x, h, gates, rh = (cache[k] for k in ("x", "h", "gates", "rh"))
     steps = x.shape[1]
-    U = fuse(params, "U")
+    U = fuse(params, "U", GATES)
     hidden = U.shape[0]
     U_rz, U_n = U[:, : 2 * hidden], U[:, 2 * hidden :]
     d_pre = np.empty_like(gates)  # d loss / d pre-activations, all steps
@@ -102,9 +94,9 @@ def backward(
     dU_rz = h_prev.T @ d_flat[:, : 2 * hidden]  # r and z read h_{t-1}
     dU_n = rh.reshape(-1, hidden).T @ d_flat[:, 2 * hidden :]  # n reads r ∘ h_{t-1}
     grads = {
-        **unfuse(x.reshape(-1, x.shape[-1]).T @ d_flat, "W"),
-        **unfuse(np.concatenate([dU_rz, dU_n], axis=-1), "U"),
-        **unfuse(d_flat.sum(axis=0), "b"),
+        **unfuse(x.reshape(-1, x.shape[-1]).T @ d_flat, "W", GATES),
+        **unfuse(np.concatenate([dU_rz, dU_n], axis=-1), "U", GATES),
+        **unfuse(d_flat.sum(axis=0), "b", GATES),
     }
-    dx = d_pre @ fuse(params, "W").T
+    dx = d_pre @ fuse(params, "W", GATES).T
     return grads, dx, {"h": dh_next}

@@ -27,17 +27,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
+from reference_impl.gates import fuse, unfuse
 
 GATES = ("i", "f", "g", "o")
-
-
-def fuse(params: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
-    return np.concatenate([params[f"{prefix}_{gate}"] for gate in GATES], axis=-1)
-
-
-def unfuse(fused: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
-    blocks = np.split(fused, len(GATES), axis=-1)
-    return {f"{prefix}_{gate}": block for gate, block in zip(GATES, blocks, strict=True)}
 
 
 def forward(
@@ -47,9 +39,9 @@ def forward(
     options: Mapping[str, object],
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     batch, steps, _ = x.shape
-    U = fuse(params, "U")
+    U = fuse(params, "U", GATES)
     hidden = U.shape[0]
-    x_proj = x @ fuse(params, "W") + fuse(params, "b")  # [B, T, 4H]
+    x_proj = x @ fuse(params, "W", GATES) + fuse(params, "b", GATES)  # [B, T, 4H]
 
     h = np.empty((batch, steps + 1, hidden), dtype=x_proj.dtype)  # h[:, t] is h_{t-1}
     c = np.empty_like(h)
@@ -77,7 +69,7 @@ def backward(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
     x, h, c, tanh_c, gates = (cache[k] for k in ("x", "h", "c", "tanh_c", "gates"))
     steps = x.shape[1]
-    U = fuse(params, "U")
+    U = fuse(params, "U", GATES)
     dz = np.empty_like(gates)  # d loss / d pre-activations, all steps
 
     dh_next, dc_next = d_final["h"], d_final["c"]
@@ -96,9 +88,9 @@ def backward(
 
     dz_flat = dz.reshape(-1, dz.shape[-1])
     grads = {
-        **unfuse(x.reshape(-1, x.shape[-1]).T @ dz_flat, "W"),
-        **unfuse(h[:, :-1].reshape(-1, h.shape[-1]).T @ dz_flat, "U"),
-        **unfuse(dz_flat.sum(axis=0), "b"),
+        **unfuse(x.reshape(-1, x.shape[-1]).T @ dz_flat, "W", GATES),
+        **unfuse(h[:, :-1].reshape(-1, h.shape[-1]).T @ dz_flat, "U", GATES),
+        **unfuse(dz_flat.sum(axis=0), "b", GATES),
     }
-    dx = dz @ fuse(params, "W").T
+    dx = dz @ fuse(params, "W", GATES).T
     return grads, dx, {"h": dh_next, "c": dc_next}
