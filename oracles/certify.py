@@ -29,30 +29,23 @@ def summarize(rows: list[dict]) -> tuple[str, bool]:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         groups[(row["cell"], row["oracle"], row["dtype"])].append(row)
-    header = ["cell", "oracle", "dtype", "value", "gradient", "checks", "known", "result"]
-    table = [header]
+    table = [
+        ["cell", "oracle", "dtype", "value", "gradient", "tol used", "checks", "known", "result"]
+    ]
     all_ok = bool(rows)
     for (cell, oracle, dtype), group in sorted(groups.items()):
         worst = {}
         for kind in ("value", "gradient"):
             errs = [r["max_rel_err"] for r in group if r["kind"].startswith(kind)]
             worst[kind] = f"{max(errs):.1e}" if errs else "-"
-        failed = [r for r in group if not r["ok"] and not r["known_discrepancy"]]
-        known = sum(1 for r in group if r["known_discrepancy"])
+        checked = [r for r in group if not r["known_discrepancy"]]
+        used = max((r["tolerance_used"] for r in checked), default=0.0)
+        failed = [r for r in checked if not r["ok"]]
+        known = len(group) - len(checked)
         all_ok &= not failed
         result = "pass" if not failed else f"FAIL ({len(failed)})"
-        table.append(
-            [
-                cell,
-                oracle,
-                dtype,
-                worst["value"],
-                worst["gradient"],
-                str(len(group)),
-                str(known),
-                result,
-            ]
-        )
+        errors = [worst["value"], worst["gradient"], f"{used:.0%}"]
+        table.append([cell, oracle, dtype, *errors, str(len(group)), str(known), result])
     return format_table(table), all_ok
 
 
@@ -92,8 +85,8 @@ def certify(workers: str = "auto", extra: list[str] | None = None) -> int:
     table, all_ok = summarize(rows)
     print(table)
     print(
-        "\nworst max_rel_err per tensor kind (relative to max|reference|);"
-        " known = strict xfails from the registry"
+        "\nvalue, gradient: worst max_rel_err (relative to max|reference|); tol used: worst"
+        " |diff| / (atol + rtol·scale), above 100% fails; known: strict xfails from the registry"
     )
     print("pytest: " + (tail[0] if tail else "no output"))
     if completed.returncode == 1 or not all_ok:

@@ -40,6 +40,12 @@ class Comparison:
     def ok(self) -> bool:
         return self.tolerance.allows(self.max_abs_err, self.scale)
 
+    @property
+    def tolerance_used(self) -> float:
+        """``|diff| / (atol + rtol * scale)``: above 1 fails."""
+        allowed = self.tolerance.atol + self.tolerance.rtol * self.scale
+        return self.max_abs_err / allowed if allowed > 0 else float(self.max_abs_err > 0) * np.inf
+
     def to_json(self) -> dict:
         return {
             "oracle": self.oracle,
@@ -49,6 +55,7 @@ class Comparison:
             "atol": self.tolerance.atol,
             "rtol": self.tolerance.rtol,
             "ok": self.ok,
+            "tolerance_used": self.tolerance_used,
             "kind": self.kind,
             "index": list(self.index),
             "reference_value": self.reference_value,

@@ -37,7 +37,7 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
     ("float64", "value"): Tolerance(rtol=1e-13, atol=1e-15),
     ("float64", "gradient"): Tolerance(rtol=1e-12, atol=1e-14),
     ("float64", "gradient_fd"): Tolerance(rtol=1e-7, atol=1e-9),
-    ("float32", "value"): Tolerance(rtol=1e-5, atol=1e-7),
+    ("float32", "value"): Tolerance(rtol=1e-5, atol=5e-7),
     ("float32", "gradient"): Tolerance(rtol=1e-4, atol=1e-6),
     ("float32", "gradient_fd"): Tolerance(rtol=1e-4, atol=1e-6),
 }

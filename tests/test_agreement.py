@@ -62,6 +62,7 @@ def test_agreement(case, oracle_name, tensor, results_log):
             "tensor": tensor,
             "kind": kind,
             "max_rel_err": comparison.max_rel_err,
+            "tolerance_used": comparison.tolerance_used,
             "ok": comparison.ok,
             "known_discrepancy": case.spec.discrepancy(oracle_name, tensor, case.dtype) is not None,
         }

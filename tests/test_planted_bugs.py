@@ -14,14 +14,20 @@ from oracles.mutants import MUTANTS
 BACKWARD_MUTANTS = [m for m in MUTANTS if not m.forward]
 
 
-def _case(mutant) -> Case:
+def _case(mutant, dtype: str = "float64") -> Case:
     return Case.make(
-        mutant.cell, options=dict(mutant.options), input_size=3, hidden_size=4, seq_len=5, batch=2
+        mutant.cell,
+        options=dict(mutant.options),
+        input_size=3,
+        hidden_size=4,
+        seq_len=5,
+        batch=2,
+        dtype=dtype,
     )
 
 
-def _assert_caught(mutant, oracles):
-    case = _case(mutant)
+def _assert_caught(mutant, oracles, dtype: str = "float64"):
+    case = _case(mutant, dtype)
     report = compare_case(case, oracles, cell=mutant.load())
     failed = {c.tensor: c for c in report.failures()}
     assert mutant.caught_by in failed, f"{mutant.name} survived on {mutant.caught_by}"
@@ -43,9 +49,10 @@ def test_planted_bug_is_caught_by_the_frameworks(mutant):
     _assert_caught(mutant, available)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("mutant", BACKWARD_MUTANTS, ids=[m.name for m in BACKWARD_MUTANTS])
-def test_backward_bug_is_caught_by_complex_step_alone(mutant):
-    _assert_caught(mutant, ["numerical"])
+def test_backward_bug_is_caught_by_complex_step_alone(mutant, dtype):
+    _assert_caught(mutant, ["numerical"], dtype)
 
 
 def test_unmutated_reference_agrees():
