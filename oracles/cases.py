@@ -63,7 +63,7 @@ class Case:
         if spec.recurrent:
             parts.append(f"T{self.seq_len}")
         parts += [f"B{self.batch}", f"s{self.seed}", self.dtype]
-        defaults = {o.name: o.default for o in spec.options}
+        defaults = {o.name: o.default for o in spec.all_options}
         parts += [f"{k}={v}" for k, v in self.options if defaults.get(k) != v]
         if self.head != "dense":
             parts.append(f"head={self.head}")
@@ -78,7 +78,7 @@ class Case:
         if spec.recurrent:
             args += ["--seq-len", str(self.seq_len)]
         args += ["--batch", str(self.batch), "--seed", str(self.seed), "--dtype", self.dtype]
-        defaults = {o.name: o.default for o in spec.options}
+        defaults = {o.name: o.default for o in spec.all_options}
         args += [
             a for k, v in self.options if defaults.get(k) != v for a in ("--option", f"{k}={v}")
         ]
@@ -131,14 +131,15 @@ def make_problem(case: Case) -> Problem:
     options = case.options_dict
     batch, hidden = case.batch, case.hidden_size
     scale = 1.0 / math.sqrt(hidden)
-    shapes = spec.param_shapes(case.input_size, hidden, options)
+    shapes = spec.shapes(case.input_size, hidden, options)
     if case.param_fill is None:
         params = {name: _uniform(case, name, shape, scale) for name, shape in shapes.items()}
     else:
         params = {name: np.full(shape, case.param_fill) for name, shape in shapes.items()}
 
     x_shape = (batch, case.seq_len, case.input_size) if spec.recurrent else (batch, case.input_size)
-    width = hidden  # every registered cell's outputs and states are [.., H]
+    width = spec.output_width(hidden, options)
+    states = spec.state_widths(hidden, options)
     classes = case.num_classes if case.head == "dense" else width
     head = {}
     if case.head == "dense":
@@ -146,12 +147,12 @@ def make_problem(case: Case) -> Problem:
             "W_y": _uniform(case, "W_y", (width, classes), scale),
             "b_y": _uniform(case, "b_y", (classes,), 0.5),
         }
-    state0 = {s: _uniform(case, f"{s}0", (batch, width), 1.0) for s in spec.states}
+    state0 = {s: _uniform(case, f"{s}0", (batch, w), 1.0) for s, w in states.items()}
     probes = {}
     if case.probes:
         out_shape = (*x_shape[:-1], width)
         probes = {"outputs": _uniform(case, "probe/outputs", out_shape, 1.0)}
-        probes |= {s: _uniform(case, f"probe/{s}", (batch, width), 1.0) for s in spec.states}
+        probes |= {s: _uniform(case, f"probe/{s}", (batch, w), 1.0) for s, w in states.items()}
     problem = Problem(
         params=params,
         x=_uniform(case, "x", x_shape, 1.0),
@@ -167,9 +168,11 @@ def make_problem(case: Case) -> Problem:
 def tensor_names(case: Case) -> list[str]:
     """Every tensor the comparison of ``case`` covers, values first, in a stable order."""
     spec = case.spec
-    values = ["outputs", *(f"{s}_T" for s in spec.states), "loss"]
-    shapes = spec.param_shapes(case.input_size, case.hidden_size, case.options_dict)
-    grads = [*(f"grad/{p}" for p in shapes), "grad/x", *(f"grad/{s}0" for s in spec.states)]
+    options = case.options_dict
+    states = spec.state_widths(case.hidden_size, options)
+    values = ["outputs", *(f"{s}_T" for s in states), "loss"]
+    shapes = spec.shapes(case.input_size, case.hidden_size, options)
+    grads = [*(f"grad/{p}" for p in shapes), "grad/x", *(f"grad/{s}0" for s in states)]
     if case.head == "dense":
         grads += ["grad/W_y", "grad/b_y"]
     return values + grads
@@ -188,15 +191,34 @@ def grid(
     dtypes: tuple[str, ...] = DTYPES,
     input_size: int = 5,
     options_by_seed: Mapping[int, Mapping[str, Any]] | None = None,
+    stacked: bool = True,
 ) -> list[Case]:
     """The standard agreement grid: seeds × T × H × B × dtype (T only for recurrent cells).
 
     ``input_size`` differs from every hidden size so that a transposed weight cannot pass.
     ``options_by_seed`` varies the options with the seed, covering them without a new axis.
+    A recurrent cell also gets a few stacked cases (2 layers, bidirectional): every layer's
+    and direction's parameters and states compared.
     """
     options_by_seed = options_by_seed or {}
     lengths = seq_lens if spec.recurrent else (1,)
-    return [
+    extra = []
+    if stacked and spec.recurrent:
+        extra = [
+            Case.make(
+                spec.name,
+                options={**options_by_seed.get(seeds[-1], {}), "layers": 2, "bidirectional": True},
+                input_size=input_size,
+                hidden_size=3,
+                seq_len=steps,
+                batch=2,
+                seed=seeds[-1],
+                dtype=dtype,
+            )
+            for steps in (1, 7)
+            for dtype in dtypes
+        ]
+    return extra + [
         Case.make(
             spec.name,
             options=options_by_seed.get(seed, {}),

@@ -9,11 +9,20 @@ from oracles.registry import Builder, CellSpec, Option
 
 def lstm_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
     gates = ("i", "f", "g", "o")
-    return {
+    width = options.get("proj_size", 0) or h  # h is projected to P when proj_size > 0
+    shapes = {
         **{f"W_{g}": (i, h) for g in gates},
-        **{f"U_{g}": (h, h) for g in gates},
+        **{f"U_{g}": (width, h) for g in gates},
         **{f"b_{g}": (h,) for g in gates},
     }
+    if options.get("proj_size", 0):
+        shapes["W_p"] = (h, width)
+    return shapes
+
+
+def lstm_widths(h: int, options) -> dict[str, int]:
+    width = options["proj_size"] or h
+    return {"outputs": width, "h": width, "c": h}
 
 
 def gru_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
@@ -35,6 +44,78 @@ def gru_reset_before_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...
     }
 
 
+def layernorm_lstm_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
+    gates = ("i", "f", "g", "o")
+    return {
+        **{f"W_{g}": (i, h) for g in gates},
+        **{f"U_{g}": (h, h) for g in gates},
+        **{f"{p}_{s}": (h,) for s in (*gates, "c") for p in ("gamma", "beta")},
+    }
+
+
+def peephole_lstm_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
+    if options["peepholes"] == "matrix":
+        return lstm_shapes(i, h, options) | {f"P_{g}": (h, h) for g in ("i", "f", "o")}
+    return lstm_shapes(i, h, options) | {f"p_{g}": (h,) for g in ("i", "f", "o")}
+
+
+def layernorm_lstm_cases(spec: CellSpec) -> list:
+    """A reduced grid (the full one took minutes), with H >= 6 (not 5 = input_size): layer norm
+    over few features is ill-conditioned. At H = 1 it is constant (var = 0); at H = 2 it is ±1
+    whatever its input, so every gradient through it is O(eps) noise; at H = 3 (and 4) the
+    variance of the features is now and then tiny: 1/std reached 395 in ten seeds at T = 50
+    (and 225 in a stacked H = 3, T = 7 case), amplifying rounding beyond the float32 tolerance and
+    central differences' truncation beyond theirs (complex step still agreed to 1e-15). From
+    H = 5 on 1/std stayed at or below 30 in the same scan. Stacked: 2 layers, bidirectional, H = 6
+    (the grid's own stacked cases use H = 3), T = 2 and float64 only (the costliest case)."""
+    stacked = {"layers": 2, "bidirectional": True}
+    short = grid(spec, seeds=(0,), seq_lens=(1, 7), hidden_sizes=(6,), stacked=False)
+    long = grid(
+        spec,
+        seeds=(1,),
+        seq_lens=(50,),
+        hidden_sizes=(16, 64),
+        batches=(4,),
+        options_by_seed={1: {"forget_bias": 0.0}},
+        stacked=False,
+    )
+    deep = grid(
+        spec,
+        seeds=(2,),
+        seq_lens=(2,),
+        hidden_sizes=(6,),
+        batches=(2,),
+        dtypes=("float64",),
+        options_by_seed={2: stacked},
+        stacked=False,
+    )
+    return short + long + deep
+
+
+def peephole_lstm_cases(spec: CellSpec) -> list:
+    """A reduced grid (the full one took minutes): seed 0 diagonal, seed 1 the slides'
+    full-matrix form; seed 2 clips the cell state at 0.5 (states start in U(-1, 1), so the
+    clip is active: 14 of the 84 cell-state elements of these cases are clipped)."""
+    clipped = grid(
+        spec,
+        seeds=(2,),
+        seq_lens=(7,),
+        hidden_sizes=(3,),
+        batches=(4,),
+        options_by_seed={2: {"cell_clip": 0.5}},
+        stacked=False,
+    )
+    main = grid(  # seeds (1, 0): the stacked cases take the last seed's options (diagonal)
+        spec,
+        seeds=(1, 0),
+        seq_lens=(1, 7, 50),
+        hidden_sizes=(1, 16),
+        batches=(4,),
+        options_by_seed={1: {"peepholes": "matrix"}},
+    )
+    return main + clipped
+
+
 CELLS = (
     CellSpec(
         name="lstm",
@@ -42,11 +123,25 @@ CELLS = (
         reference="reference_impl.lstm",
         param_shapes=lstm_shapes,
         states=("h", "c"),
-        options=(Option("forget_bias", 0.0, help="added inside the forget sigmoid (TF 1.x: 1.0)"),),
-        sample_cases=lambda spec: grid(spec, options_by_seed={1: {"forget_bias": 1.0}}),
+        options=(
+            Option("forget_bias", 0.0, help="added inside the forget sigmoid (TF 1.x: 1.0)"),
+            Option("proj_size", 0, minimum=0, help="project h to this width (0: no projection)"),
+        ),
+        widths=lstm_widths,
+        sample_cases=lambda spec: [
+            *grid(spec, options_by_seed={1: {"forget_bias": 1.0}}),
+            *grid(
+                spec,
+                seeds=(2,),
+                seq_lens=(1, 7, 50),
+                hidden_sizes=(3, 16),
+                batches=(2,),
+                options_by_seed={2: {"proj_size": 2}},
+            ),
+        ],
         builders={
-            "torch": Builder("oracles.torch_cells:lstm"),
-            "tf": Builder("oracles.tf_cells:lstm"),
+            "torch": Builder("oracles.torch_cells:lstm", stacks=True),
+            "tf": Builder("oracles.tf_cells:lstm", stacks=True),
         },
     ),
     CellSpec(
@@ -77,8 +172,8 @@ CELLS = (
         states=("h",),
         sample_cases=lambda spec: grid(spec, seeds=(0,)),
         builders={
-            "torch": Builder("oracles.torch_cells:gru"),
-            "tf": Builder("oracles.tf_cells:gru"),
+            "torch": Builder("oracles.torch_cells:gru", stacks=True),
+            "tf": Builder("oracles.tf_cells:gru", stacks=True),
         },
     ),
     CellSpec(
@@ -91,7 +186,7 @@ CELLS = (
         sample_cases=lambda spec: grid(spec, seeds=(0,)),
         builders={
             "torch": Builder("oracles.torch_cells:gru_reset_before", kind="composed"),
-            "tf": Builder("oracles.tf_cells:gru_reset_before"),
+            "tf": Builder("oracles.tf_cells:gru_reset_before", stacks=True),
         },
     ),
     CellSpec(
@@ -105,8 +200,46 @@ CELLS = (
             spec, seeds=(0, 1), options_by_seed={1: {"activation": "relu"}}
         ),
         builders={
-            "torch": Builder("oracles.torch_cells:rnn"),
-            "tf": Builder("oracles.tf_cells:rnn"),
+            "torch": Builder("oracles.torch_cells:rnn", stacks=True),
+            "tf": Builder("oracles.tf_cells:rnn", stacks=True),
+        },
+    ),
+    CellSpec(
+        name="layernorm_lstm",
+        summary="LSTM with layer norm on each gate and on c, no bias"
+        " (TF 1.x contrib LayerNormBasicLSTMCell; torch and Keras composed)",
+        reference="reference_impl.layernorm_lstm",
+        param_shapes=layernorm_lstm_shapes,
+        states=("h", "c"),
+        options=(Option("forget_bias", 1.0, help="added inside the forget sigmoid (TF 1.x)"),),
+        sample_cases=layernorm_lstm_cases,
+        builders={
+            "torch": Builder("oracles.torch_cells:layernorm_lstm", kind="composed"),
+            "tf": Builder("oracles.tf_cells:layernorm_lstm", kind="composed"),
+        },
+    ),
+    CellSpec(
+        name="peephole_lstm",
+        summary="LSTM with peepholes, diagonal (TF 1.x LSTMCell use_peepholes) or full-matrix"
+        " (seed slides), optional cell clip (torch composed)",
+        reference="reference_impl.peephole_lstm",
+        param_shapes=peephole_lstm_shapes,
+        states=("h", "c"),
+        options=(
+            Option("forget_bias", 1.0, help="added inside the forget sigmoid (TF 1.x)"),
+            Option("cell_clip", 0.0, help="clip c to [-cell_clip, cell_clip]; <= 0: no clip"),
+            Option(
+                "peepholes",
+                "diagonal",
+                choices=("diagonal", "matrix"),
+                help="diagonal: p_* [H], o reads the new c (TF 1.x); matrix: P_* [H, H],"
+                " i f o read c_prev (seed slides)",
+            ),
+        ),
+        sample_cases=peephole_lstm_cases,
+        builders={
+            "torch": Builder("oracles.torch_cells:peephole_lstm", kind="composed"),
+            "tf": Builder("oracles.tf_cells:peephole_lstm"),  # TF 1.x LSTMCell: diagonal only
         },
     ),
 )

@@ -1,4 +1,4 @@
-"""The ``gradparity`` command line: compare, reproduce, cells, certify.
+"""The ``gradparity`` command line: compare, reproduce, cells, certify, derivation.
 
 Exit status: 0 everything agrees, 1 something disagrees, 2 bad input (one line on stderr,
 no traceback).
@@ -53,6 +53,8 @@ def _case_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--layers", type=int, default=None, metavar="N", help="stacked layers")
+    parser.add_argument("--bidirectional", action="store_true", help="two directions per layer")
     parser.add_argument("--head", default="dense", choices=HEADS)
     parser.add_argument("--num-classes", type=int, default=Case.num_classes, metavar="K")
     parser.add_argument("--no-probes", action="store_true", help="differentiate the loss alone")
@@ -77,6 +79,10 @@ def case_from_args(args: argparse.Namespace) -> Case:
     if spec is not None and not spec.recurrent and args.seq_len is not None:
         raise InputError(f"cell {args.cell} has no time axis; omit --seq-len")
     options = dict(_option(text) for text in args.option)
+    if args.layers is not None:
+        options["layers"] = args.layers
+    if args.bidirectional:
+        options["bidirectional"] = True
     return Case.make(
         args.cell,
         options=options,
@@ -213,6 +219,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
     return certify(workers=args.workers, extra=args.pytest_args)
 
 
+def cmd_derivation(args: argparse.Namespace) -> int:
+    from oracles.derivations import derivation_command
+
+    return derivation_command(args.forward, args.backward, args.output, args.inputs, args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradparity", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -236,6 +248,18 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("--workers", default="auto", help="pytest-xdist workers (default auto)")
     certify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     certify.set_defaults(run=cmd_certify)
+
+    derivation = commands.add_parser(
+        "derivation", help="check a hand-written backward pass in the slides' deriv() notation"
+    )
+    derivation.add_argument("forward", metavar="FORWARD.txt", help="equations, '# inputs:' header")
+    derivation.add_argument("backward", metavar="BACKWARD.txt", help="[dA, dB] += deriv(...) lines")
+    derivation.add_argument("--output", default=None, metavar="NAME", help="the 1x1 loss")
+    derivation.add_argument(
+        "--inputs", action="append", default=[], metavar="SHAPES", help="e.g. 'x[2] W[3,2]'"
+    )
+    derivation.add_argument("--json", action="store_true", help="print one JSON object")
+    derivation.set_defaults(run=cmd_derivation)
     return parser
 
 

@@ -131,7 +131,7 @@ def load_fixture(path: str | Path) -> Fixture:
         raise _fail(path, "inputs.x", f"has shape {list(x.shape)}, expected a non-empty {layout}")
     batch, input_size = x.shape[0], x.shape[-1]
 
-    shapes = spec.param_shapes(input_size, hidden, options)
+    shapes = spec.shapes(input_size, hidden, options)
     missing = [name for name in shapes if name not in data["params"]]
     if missing:
         raise _fail(
@@ -145,12 +145,13 @@ def load_fixture(path: str | Path) -> Fixture:
     params = {n: _array(path, f"params.{n}", data["params"][n], s) for n, s in shapes.items()}
 
     state0 = {}
-    for state in spec.states:
+    state_widths = spec.state_widths(hidden, options)
+    for state, width in state_widths.items():
         key = f"{state}0"
         value = inputs.pop(key, 0.0)
-        state0[state] = _array(path, f"inputs.{key}", value, (batch, hidden))
+        state0[state] = _array(path, f"inputs.{key}", value, (batch, width))
     if inputs:
-        allowed = ", ".join(["x", *(f"{s}0" for s in spec.states)])
+        allowed = ", ".join(["x", *(f"{s}0" for s in state_widths)])
         raise _fail(path, f"inputs.{sorted(inputs)[0]}", f"unknown input (allowed: {allowed})")
 
     head_data = dict(data.get("head", {}))
@@ -163,10 +164,11 @@ def load_fixture(path: str | Path) -> Fixture:
         if set(head_data) != {"W_y", "b_y"}:
             raise _fail(path, "head", "W_y and b_y go together; give both or neither")
         w_y = _array(path, "head.W_y", head_data["W_y"])
-        if w_y.ndim != 2 or w_y.shape[0] != hidden:
-            raise _fail(path, "head.W_y", f"has shape {list(w_y.shape)}, expected [{hidden}, K]")
+        width = spec.output_width(hidden, options)
+        if w_y.ndim != 2 or w_y.shape[0] != width:
+            raise _fail(path, "head.W_y", f"has shape {list(w_y.shape)}, expected [{width}, K]")
         head = {"W_y": w_y, "b_y": _array(path, "head.b_y", head_data["b_y"], (w_y.shape[1],))}
-    classes = head["W_y"].shape[1] if head else hidden
+    classes = head["W_y"].shape[1] if head else spec.output_width(hidden, options)
 
     needs_loss = any(k == "loss" or k.startswith("grad/") for k in data["expected"])
     if targets_value is None:
@@ -197,9 +199,9 @@ def load_fixture(path: str | Path) -> Fixture:
 
 def tensor_shapes(spec: CellSpec, problem: Problem, hidden: int) -> dict[str, tuple[int, ...]]:
     """The shape of every tensor a run of ``problem`` produces, without running it."""
-    batch = problem.x.shape[0]
-    shapes = {"outputs": (*problem.x.shape[:-1], hidden), "loss": ()}
-    shapes |= {f"{s}_T": (batch, hidden) for s in spec.states}
+    width = spec.output_width(hidden, problem.options)
+    shapes = {"outputs": (*problem.x.shape[:-1], width), "loss": ()}
+    shapes |= {f"{s}_T": v.shape for s, v in problem.state0.items()}
     shapes |= {name: value.shape for name, value in problem.inputs().items()}
     return shapes
 

@@ -61,7 +61,7 @@ class _NumericalOracle:
         raise NotImplementedError
 
     def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
-        cell = reference or spec.reference_module()
+        cell = spec.reference_for(problem.options, reference)
         base = problem.astype(self.dtype)
 
         def J(p: Problem) -> complex:

@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from oracles.errors import InputError
+from reference_impl.stack import Stack, is_stacked, qualify, unit_names
 
 Shapes = dict[str, tuple[int, ...]]
 
@@ -28,6 +29,7 @@ class Option:
     default: Any
     choices: tuple[Any, ...] = ()
     help: str = ""
+    minimum: float | None = None
 
     def coerce(self, value: Any) -> Any:
         """``value`` (text from the CLI or a JSON value) converted to the default's type."""
@@ -48,6 +50,8 @@ class Option:
             ) from None
         if kind is float and converted != converted:
             raise InputError(f"option {self.name} is NaN; expected a finite number")
+        if self.minimum is not None and converted < self.minimum:
+            raise InputError(f"option {self.name}={converted} must be at least {self.minimum}")
         if self.choices and converted not in self.choices:
             allowed = ", ".join(map(str, self.choices))
             raise InputError(f"option {self.name}={converted!r} is not one of {allowed}")
@@ -60,6 +64,8 @@ class Builder:
 
     target: str
     kind: str = "native"  # "native": the framework's own layer; "composed": from its primitives
+    stacks: bool = False  # True: handles the layers/bidirectional options itself (natively);
+    # False: the oracle stacks single-layer nets from this builder
 
     def load(self) -> Callable[..., Any]:
         module, _, function = self.target.partition(":")
@@ -95,13 +101,54 @@ class CellSpec:
     options: tuple[Option, ...] = ()
     builders: Mapping[str, Builder] = field(default_factory=dict)  # oracle name -> builder
     discrepancies: tuple[Discrepancy, ...] = ()
+    widths: Callable[[int, Mapping[str, Any]], Mapping[str, int]] | None = None
+    """(H, options) -> width of "outputs" and of each state, when not all H (e.g. projection)."""
 
     def reference_module(self) -> ModuleType:
         return importlib.import_module(self.reference)
 
+    @property
+    def all_options(self) -> tuple[Option, ...]:
+        """The cell's options, plus ``layers`` and ``bidirectional`` for every recurrent cell."""
+        return self.options + (STACK_OPTIONS if self.recurrent else ())
+
+    def reference_for(self, options: Mapping[str, Any], cell: ModuleType | None = None):
+        """The reference (``cell`` replacing the registered module), stacked when asked."""
+        cell = cell or self.reference_module()
+        if is_stacked(options):
+            return Stack(cell, options["layers"], options["bidirectional"])
+        return cell
+
+    def units(self, options: Mapping[str, Any]) -> list[str]:
+        return unit_names(options.get("layers", 1), options.get("bidirectional", False))
+
+    def unit_widths(self, hidden: int, options: Mapping[str, Any]) -> dict[str, int]:
+        if self.widths is not None:
+            return dict(self.widths(hidden, options))
+        return {"outputs": hidden, **dict.fromkeys(self.states, hidden)}
+
+    def output_width(self, hidden: int, options: Mapping[str, Any]) -> int:
+        directions = 2 if options.get("bidirectional", False) else 1
+        return directions * self.unit_widths(hidden, options)["outputs"]
+
+    def shapes(self, input_size: int, hidden: int, options: Mapping[str, Any]) -> Shapes:
+        """Every parameter's shape, of every layer and direction (``param_shapes`` per unit)."""
+        shapes: Shapes = {}
+        for unit in self.units(options):
+            layer = int(unit[1:].split("_")[0]) if unit else 0
+            width = input_size if layer == 0 else self.output_width(hidden, options)
+            unit_shapes = self.param_shapes(width, hidden, options)
+            shapes |= {qualify(unit, name): shape for name, shape in unit_shapes.items()}
+        return shapes
+
+    def state_widths(self, hidden: int, options: Mapping[str, Any]) -> dict[str, int]:
+        """Every state of every unit (``l0/h``, ``l0_reverse/h``, … or ``h``) and its width."""
+        widths = self.unit_widths(hidden, options)
+        return {qualify(u, s): widths[s] for u in self.units(options) for s in self.states}
+
     def resolve_options(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Every option with its default filled in; unknown or mistyped options are errors."""
-        known = {option.name: option for option in self.options}
+        known = {option.name: option for option in self.all_options}
         unknown = sorted(set(given) - set(known))
         if unknown:
             expected = ", ".join(known) or "none"
@@ -117,6 +164,12 @@ class CellSpec:
 
 
 ENTRY_POINT_GROUP = "gradparity.cells"
+
+
+STACK_OPTIONS = (
+    Option("layers", 1, minimum=1, help="stacked layers; layer k >= 1 reads layer k-1's outputs"),
+    Option("bidirectional", False, help="a reverse direction per layer, outputs concatenated"),
+)
 
 
 def _external_cells() -> list[tuple[str, CellSpec]]:

@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from oracles.errors import OracleUnavailable
 from oracles.tf_oracle import KerasNet, import_tensorflow
 from reference_impl.gates import fuse, unfuse
+from reference_impl.stack import of_unit, qualify, unit_names
 
 tf = import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow is configured by import_tensorflow)
@@ -20,23 +22,78 @@ import keras  # noqa: E402  (after TensorFlow is configured by import_tensorflow
 LSTM_GATES = ("i", "f", "g", "o")  # Keras's block order in kernel / recurrent_kernel / bias
 
 
+def _hidden(params: Mapping[str, np.ndarray], options: Mapping[str, Any], square: str) -> int:
+    """H, read off the square recurrent matrix ``square`` of the first unit."""
+    units = unit_names(options.get("layers", 1), options.get("bidirectional", False))
+    return of_unit(params, units[0])[square].shape[0]
+
+
+def _keras_recurrent(
+    make_layer, params, options, dtype: str, states: tuple[str, ...], to_weights, from_weights
+) -> KerasNet:
+    """Keras recurrent layers for every layer of the stack, each wrapped in
+    ``keras.layers.Bidirectional`` when bidirectional (its backward layer is unit
+    ``l<k>_reverse``). ``make_layer()`` makes one layer (return_sequences and return_state on);
+    ``to_weights(unit_params)`` gives its ``trainable_weights`` values, ``from_weights`` the
+    canonical gradients of one unit."""
+    layers, bidirectional = options.get("layers", 1), options.get("bidirectional", False)
+    units = unit_names(layers, bidirectional)
+    stack, by_unit = [], {}
+    for k in range(layers):
+        first = of_unit(params, units[k * (2 if bidirectional else 1)])
+        input_size = first[next(iter(first))].shape[0]  # the unit's input weights come first
+        layer = make_layer()
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, dtype=dtype)
+        layer.build((None, None, input_size))
+        stack.append(layer)
+        if bidirectional:
+            by_unit[f"l{k}"], by_unit[f"l{k}_reverse"] = layer.forward_layer, layer.backward_layer
+        else:
+            by_unit[units[k]] = layer
+
+    def call(x, state0):
+        layer_input, final = x, {}
+        for k, layer in enumerate(stack):
+            layer_units = [u for u in units if u.split("_")[0] == (f"l{k}" if u else "")]
+            initial = [state0[qualify(u, s)] for u in layer_units for s in states]
+            layer_input, *finals = layer(layer_input, initial_state=initial)
+            names = [qualify(u, s) for u in layer_units for s in states]
+            final |= dict(zip(names, finals, strict=True))
+        return layer_input, final
+
+    def from_canonical(values):
+        return [w for u in units for w in to_weights(of_unit(values, u))]
+
+    def to_canonical(grads):
+        canonical, start = {}, 0
+        for unit in units:
+            count = len(by_unit[unit].trainable_weights)
+            unit_grads = from_weights(grads[start : start + count])
+            canonical |= {qualify(unit, k): v for k, v in unit_grads.items()}
+            start += count
+        return canonical
+
+    weights = [w for u in units for w in by_unit[u].trainable_weights]
+    return KerasNet(weights, call, from_canonical, to_canonical)
+
+
 def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
     """``keras.layers.LSTM``: kernel = [W_i|W_f|W_g|W_o], recurrent_kernel likewise with U,
     bias = [b_i|b_f|b_g|b_o] with forget_bias added to the f block."""
-    input_size, hidden = params["W_i"].shape
-    layer = keras.layers.LSTM(hidden, return_sequences=True, return_state=True, dtype=dtype)
-    layer.build((None, None, input_size))
+    if options["proj_size"]:
+        raise OracleUnavailable("keras.layers.LSTM has no projection (proj_size)")
+    hidden = _hidden(params, options, "U_i")
 
-    def call(x, state0):
-        outputs, h, c = layer(x, initial_state=[state0["h"], state0["c"]])
-        return outputs, {"h": h, "c": c}
+    def make_layer():
+        return keras.layers.LSTM(hidden, return_sequences=True, return_state=True, dtype=dtype)
 
-    def from_canonical(values):
-        bias = fuse(values, "b", LSTM_GATES).copy()
+    def to_weights(unit):
+        bias = fuse(unit, "b", LSTM_GATES).copy()
         bias[hidden : 2 * hidden] += options["forget_bias"]
-        return [fuse(values, "W", LSTM_GATES), fuse(values, "U", LSTM_GATES), bias]
+        return [fuse(unit, "W", LSTM_GATES), fuse(unit, "U", LSTM_GATES), bias]
 
-    def to_canonical(grads):
+    def from_weights(grads):
         kernel, recurrent, bias = grads
         return {
             **unfuse(kernel, "W", LSTM_GATES),
@@ -44,7 +101,9 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
             **unfuse(bias, "b", LSTM_GATES),
         }
 
-    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+    return _keras_recurrent(
+        make_layer, params, options, dtype, ("h", "c"), to_weights, from_weights
+    )
 
 
 def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
@@ -71,21 +130,18 @@ GRU_GATES = ("z", "r", "n")  # Keras's block order (it calls the candidate "h")
 def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
     """``keras.layers.GRU(reset_after=True)``: kernel = [W_z|W_r|W_n], recurrent_kernel likewise
     with U, bias [2, 3H] with row 0 = [bx_z|bx_r|bx_n] (input) and row 1 the recurrent bh."""
-    input_size, hidden = params["W_r"].shape
-    layer = keras.layers.GRU(
-        hidden, reset_after=True, return_sequences=True, return_state=True, dtype=dtype
-    )
-    layer.build((None, None, input_size))
+    hidden = _hidden(params, options, "U_r")
 
-    def call(x, state0):
-        outputs, h = layer(x, initial_state=[state0["h"]])
-        return outputs, {"h": h}
+    def make_layer():
+        return keras.layers.GRU(
+            hidden, reset_after=True, return_sequences=True, return_state=True, dtype=dtype
+        )
 
-    def from_canonical(values):
-        bias = np.stack([fuse(values, "bx", GRU_GATES), fuse(values, "bh", GRU_GATES)])
-        return [fuse(values, "W", GRU_GATES), fuse(values, "U", GRU_GATES), bias]
+    def to_weights(unit):
+        bias = np.stack([fuse(unit, "bx", GRU_GATES), fuse(unit, "bh", GRU_GATES)])
+        return [fuse(unit, "W", GRU_GATES), fuse(unit, "U", GRU_GATES), bias]
 
-    def to_canonical(grads):
+    def from_weights(grads):
         kernel, recurrent, bias = grads
         return {
             **unfuse(kernel, "W", GRU_GATES),
@@ -94,7 +150,7 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
             **unfuse(bias[1], "bh", GRU_GATES),
         }
 
-    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+    return _keras_recurrent(make_layer, params, options, dtype, ("h",), to_weights, from_weights)
 
 
 def gru_reset_before(
@@ -102,24 +158,17 @@ def gru_reset_before(
 ) -> KerasNet:
     """``keras.layers.GRU(reset_after=False)``: kernel = [W_z|W_r|W_n], recurrent_kernel
     likewise with U, bias = [b_z|b_r|b_n] (one vector, [3H])."""
-    input_size, hidden = params["W_r"].shape
-    layer = keras.layers.GRU(
-        hidden, reset_after=False, return_sequences=True, return_state=True, dtype=dtype
-    )
-    layer.build((None, None, input_size))
+    hidden = _hidden(params, options, "U_r")
 
-    def call(x, state0):
-        outputs, h = layer(x, initial_state=[state0["h"]])
-        return outputs, {"h": h}
+    def make_layer():
+        return keras.layers.GRU(
+            hidden, reset_after=False, return_sequences=True, return_state=True, dtype=dtype
+        )
 
-    def from_canonical(values):
-        return [
-            fuse(values, "W", GRU_GATES),
-            fuse(values, "U", GRU_GATES),
-            fuse(values, "b", GRU_GATES),
-        ]
+    def to_weights(unit):
+        return [fuse(unit, p, GRU_GATES) for p in ("W", "U", "b")]
 
-    def to_canonical(grads):
+    def from_weights(grads):
         kernel, recurrent, bias = grads
         return {
             **unfuse(kernel, "W", GRU_GATES),
@@ -127,30 +176,161 @@ def gru_reset_before(
             **unfuse(bias, "b", GRU_GATES),
         }
 
-    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+    return _keras_recurrent(make_layer, params, options, dtype, ("h",), to_weights, from_weights)
 
 
 def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
     """``keras.layers.SimpleRNN``: kernel = W, recurrent_kernel = U, bias = b, activation by
     name."""
-    input_size, hidden = params["W"].shape
-    layer = keras.layers.SimpleRNN(
-        hidden,
-        activation=options["activation"],
-        return_sequences=True,
-        return_state=True,
-        dtype=dtype,
-    )
+    hidden = _hidden(params, options, "U")
+
+    def make_layer():
+        return keras.layers.SimpleRNN(
+            hidden,
+            activation=options["activation"],
+            return_sequences=True,
+            return_state=True,
+            dtype=dtype,
+        )
+
+    def to_weights(unit):
+        return [unit["W"], unit["U"], unit["b"]]
+
+    def from_weights(grads):
+        return dict(zip(("W", "U", "b"), grads, strict=True))
+
+    return _keras_recurrent(make_layer, params, options, dtype, ("h",), to_weights, from_weights)
+
+
+LAYERNORM_LSTM_GATES = ("i", "f", "g", "o")
+
+
+class LayerNormLSTMCell(keras.layers.Layer):
+    """TF 1.x contrib ``LayerNormBasicLSTMCell`` (layer_norm=True), composed as a Keras cell:
+    ``tf.nn.moments`` and ``tf.nn.batch_normalization``, as contrib's ``layer_norm`` does, with
+    its fixed epsilon. Weights by canonical name; states [h, c]."""
+
+    EPS = 1e-12  # tf.contrib.layers.layer_norm: variance_epsilon = 1e-12 (not float16)
+
+    def __init__(self, units: int, forget_bias: float, **kwargs):
+        super().__init__(**kwargs)
+        self.units = self.output_size = units
+        self.state_size = [units, units]
+        self.forget_bias = forget_bias
+
+    def build(self, input_shape):
+        shapes = layernorm_lstm_shapes(input_shape[-1], self.units)
+        self.p = {name: self.add_weight(shape=s, name=name) for name, s in shapes.items()}
+
+    def _norm(self, v, s):
+        mean, variance = tf.nn.moments(v, axes=[-1], keepdims=True)
+        return tf.nn.batch_normalization(
+            v, mean, variance, self.p[f"beta_{s}"], self.p[f"gamma_{s}"], self.EPS
+        )
+
+    def call(self, inputs, states):
+        p, (h, c) = self.p, states
+        ops = keras.ops
+        z = {s: self._norm(inputs @ p[f"W_{s}"] + h @ p[f"U_{s}"], s) for s in "ifgo"}
+        c = c * ops.sigmoid(z["f"] + self.forget_bias) + ops.sigmoid(z["i"]) * ops.tanh(z["g"])
+        c = self._norm(c, "c")
+        h = ops.tanh(c) * ops.sigmoid(z["o"])
+        return h, [h, c]
+
+
+def layernorm_lstm_shapes(input_size: int, hidden: int) -> dict[str, tuple[int, ...]]:
+    return {
+        **{f"W_{g}": (input_size, hidden) for g in LAYERNORM_LSTM_GATES},
+        **{f"U_{g}": (hidden, hidden) for g in LAYERNORM_LSTM_GATES},
+        **{f"{p}_{s}": (hidden,) for s in "ifgoc" for p in ("gamma", "beta")},
+    }
+
+
+def layernorm_lstm(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
+) -> KerasNet:
+    """Composed: a custom Keras cell in ``keras.layers.RNN`` (no framework ships the cell)."""
+    input_size, hidden = params["W_i"].shape
+    cell = LayerNormLSTMCell(hidden, options["forget_bias"], dtype=dtype)
+    layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, dtype=dtype)
     layer.build((None, None, input_size))
+    names = list(cell.p)
 
     def call(x, state0):
-        outputs, h = layer(x, initial_state=[state0["h"]])
-        return outputs, {"h": h}
+        outputs, h, c = layer(x, initial_state=[state0["h"], state0["c"]])
+        return outputs, {"h": h, "c": c}
+
+    return KerasNet(
+        weights=[cell.p[name] for name in names],
+        call=call,
+        from_canonical=lambda values: [values[name] for name in names],
+        to_canonical=lambda grads: dict(zip(names, grads, strict=True)),
+    )
+
+
+PEEPHOLE_TF1_GATES = ("i", "g", "f", "o")  # TF 1.x LSTMCell's block order i, j, f, o
+
+
+def peephole_lstm(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
+) -> KerasNet:
+    """TensorFlow's own TF 1.x ``LSTMCell(use_peepholes=True)`` (the legacy module still
+    shipped in TF 2.x), stepped with ``tf.scan`` over time-major input.
+
+    kernel [I+H, 4H] = vstack(W; U) and bias [4H] in the order i, j (= g), f, o; forget_bias is
+    added by the cell at run time; w_i_diag, w_f_diag, w_o_diag = p_i, p_f, p_o; the state is
+    ``LSTMStateTuple(c, h)``, c first. Only diagonal peepholes exist there.
+    """
+    import warnings
+
+    from oracles.errors import OracleUnavailable
+
+    if options["peepholes"] != "diagonal":
+        raise OracleUnavailable("TF 1.x LSTMCell has only diagonal peepholes")
+    from tensorflow.python.keras.layers.legacy_rnn import rnn_cell_impl
+
+    input_size, hidden = params["W_i"].shape
+    clip = options["cell_clip"]
+    with warnings.catch_warnings():  # the legacy module warns that it is deprecated
+        warnings.simplefilter("ignore")
+        cell = rnn_cell_impl.LSTMCell(
+            hidden,
+            use_peepholes=True,
+            cell_clip=clip if clip > 0 else None,
+            forget_bias=options["forget_bias"],
+            dtype=dtype,
+        )
+        cell.build((None, input_size))
+    weights = [cell._kernel, cell._bias, cell._w_i_diag, cell._w_f_diag, cell._w_o_diag]
+
+    def call(x, state0):
+        def step(carry, x_t):
+            _, state = cell(x_t, rnn_cell_impl.LSTMStateTuple(*carry))
+            return (state.c, state.h)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cs, hs = tf.scan(
+                step, tf.transpose(x, [1, 0, 2]), initializer=(state0["c"], state0["h"])
+            )
+        return tf.transpose(hs, [1, 0, 2]), {"h": hs[-1], "c": cs[-1]}
 
     def from_canonical(values):
-        return [values["W"], values["U"], values["b"]]
+        kernel = np.vstack(
+            [fuse(values, "W", PEEPHOLE_TF1_GATES), fuse(values, "U", PEEPHOLE_TF1_GATES)]
+        )
+        bias = fuse(values, "b", PEEPHOLE_TF1_GATES)
+        return [kernel, bias, values["p_i"], values["p_f"], values["p_o"]]
 
     def to_canonical(grads):
-        return {"W": grads[0], "U": grads[1], "b": grads[2]}
+        kernel, bias, p_i, p_f, p_o = grads
+        return {
+            **unfuse(kernel[:input_size], "W", PEEPHOLE_TF1_GATES),
+            **unfuse(kernel[input_size:], "U", PEEPHOLE_TF1_GATES),
+            **unfuse(bias, "b", PEEPHOLE_TF1_GATES),
+            "p_i": p_i,
+            "p_f": p_f,
+            "p_o": p_o,
+        }
 
-    return KerasNet(list(layer.trainable_weights), call, from_canonical, to_canonical)
+    return KerasNet(weights, call, from_canonical, to_canonical)

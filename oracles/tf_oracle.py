@@ -19,7 +19,9 @@ import numpy as np
 
 from oracles.base import Tensors, framework_missing, require_builder
 from oracles.registry import CellSpec
+from oracles.stacking import run_stack
 from reference_impl.network import Problem
+from reference_impl.stack import is_stacked, of_unit, qualify
 
 
 @dataclass
@@ -68,7 +70,11 @@ class TFOracle:
         key = (spec.name, shapes, dtype, tuple(sorted(problem.options.items())))
         key += (tuple(problem.head), tuple(problem.probes))
         if key not in self._compiled:
-            net = spec.builders[self.name].load()(problem.params, problem.options, dtype)
+            builder = spec.builders[self.name]
+            if is_stacked(problem.options) and not builder.stacks:
+                net = stack_units(tf, builder.load(), spec, problem, dtype)
+            else:
+                net = builder.load()(problem.params, problem.options, dtype)
             self._compiled[key] = (net, _compile(tf, net))
         net, step = self._compiled[key]
         for variable, value in zip(net.weights, net.from_canonical(problem.params), strict=True):
@@ -88,6 +94,38 @@ class TFOracle:
         result |= {f"grad/{k}": v for k, v in net.to_canonical(weight_grads).items()}
         result |= {f"grad/{k}": v.numpy() for k, v in grads["inputs"].items()}
         return result
+
+
+def stack_units(tf, build, spec: CellSpec, problem: Problem, dtype: str) -> KerasNet:
+    """Layers and directions composed from single-layer nets, for non-stacking builders."""
+    units = spec.units(problem.options)
+    nets = {u: build(of_unit(problem.params, u), problem.options, dtype) for u in units}
+
+    def call_unit(unit, unit_input, unit_state0):
+        return nets[unit].call(unit_input, unit_state0)
+
+    def flip(t):
+        return tf.reverse(t, axis=[1])
+
+    def concat(ts):
+        return tf.concat(ts, axis=-1)
+
+    def call(x, state0):
+        return run_stack(units, call_unit, x, state0, flip, concat)
+
+    def from_canonical(values):
+        return [v for u, net in nets.items() for v in net.from_canonical(of_unit(values, u))]
+
+    def to_canonical(grads):
+        canonical, start = {}, 0
+        for unit, net in nets.items():
+            unit_grads = net.to_canonical(grads[start : start + len(net.weights)])
+            canonical |= {qualify(unit, k): v for k, v in unit_grads.items()}
+            start += len(net.weights)
+        return canonical
+
+    weights = [w for net in nets.values() for w in net.weights]
+    return KerasNet(weights, call, from_canonical, to_canonical)
 
 
 def _compile(tf, net: KerasNet) -> Callable:

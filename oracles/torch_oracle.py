@@ -15,7 +15,9 @@ import numpy as np
 
 from oracles.base import Tensors, framework_missing, require_builder
 from oracles.registry import CellSpec
+from oracles.stacking import run_stack
 from reference_impl.network import Problem
+from reference_impl.stack import is_stacked, of_unit, qualify
 
 
 @dataclass
@@ -30,6 +32,36 @@ class TorchNet:
     leaves: dict[str, Any]
     forward: Callable[[Any, dict[str, Any]], tuple[Any, dict[str, Any]]]
     to_canonical: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+def stack_units(build, spec: CellSpec, problem: Problem, dtype) -> TorchNet:
+    """Layers and directions composed from single-layer nets, for non-stacking builders."""
+    import torch
+
+    units = spec.units(problem.options)
+    nets = {u: build(of_unit(problem.params, u), problem.options, dtype) for u in units}
+
+    def call_unit(unit, unit_input, unit_state0):
+        return nets[unit].forward(unit_input, unit_state0)
+
+    def flip(t):
+        return torch.flip(t, dims=[1])
+
+    def concat(ts):
+        return torch.cat(ts, dim=-1)
+
+    def forward(x, state0):
+        return run_stack(units, call_unit, x, state0, flip, concat)
+
+    def to_canonical(grads):
+        canonical = {}
+        for unit, net in nets.items():
+            unit_grads = net.to_canonical(of_unit(grads, unit))
+            canonical |= {qualify(unit, k): v for k, v in unit_grads.items()}
+        return canonical
+
+    leaves = {qualify(u, k): v for u, net in nets.items() for k, v in net.leaves.items()}
+    return TorchNet(leaves, forward, to_canonical)
 
 
 class TorchOracle:
@@ -48,7 +80,11 @@ class TorchOracle:
 
         require_builder(spec, self.name)
         dtype = getattr(torch, str(problem.x.dtype))
-        net = spec.builders[self.name].load()(problem.params, problem.options, dtype)
+        builder = spec.builders[self.name]
+        if is_stacked(problem.options) and not builder.stacks:
+            net = stack_units(builder.load(), spec, problem, dtype)
+        else:
+            net = builder.load()(problem.params, problem.options, dtype)
 
         def leaf(array: np.ndarray) -> torch.Tensor:
             return torch.tensor(array, dtype=dtype, requires_grad=True)

@@ -170,3 +170,23 @@ def test_module_entry_point():
     command = [sys.executable, "-m", "oracles.cli", "cells"]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("cell ")
+
+
+RECURRENT = sorted(name for name, spec in all_cells().items() if spec.recurrent)
+
+
+@pytest.mark.parametrize("cell", RECURRENT)
+def test_stacked_bidirectional_compares_every_layer_and_direction(capsys, cell):
+    argv = ["compare", "--cell", cell, "--layers", "2", "--bidirectional", "--seq-len", "4"]
+    code, out, _ = run_cli(capsys, *argv, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["agree"], [r for r in report["results"] if not r["ok"]][:3]
+    spec = all_cells()[cell]
+    options = report["case"]["options"]
+    params = spec.shapes(3, 7, options)
+    states = spec.state_widths(7, options)
+    assert {p.split("/")[0] for p in params} == {"l0", "l0_reverse", "l1", "l1_reverse"}
+    expected = {f"grad/{p}" for p in params} | {f"grad/{s}0" for s in states} | {"grad/x"}
+    for oracle in {r["oracle"] for r in report["results"]}:
+        grads = {r["tensor"] for r in report["results"] if r["oracle"] == oracle}
+        assert expected <= grads, f"{oracle} misses {sorted(expected - grads)[:3]}"

@@ -1,0 +1,426 @@
+"""The derivation checker: hand-written backward passes in the slides' deriv() notation.
+
+Every expectation comes from backprop over the forward program or from complex step; no
+gradient value is written down here. The slides' LSTM lives in docs/examples/slides_lstm.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+import numpy as np
+import pytest
+
+from oracles.cli import main
+from oracles.compare import compare_tensor
+from oracles.derivations import (
+    BACKWARD_VARIANTS,
+    EQ11,
+    EQ19,
+    EQ29,
+    SLIDES_DIR,
+    SOFTMAX_BACKWARD,
+    SOFTMAX_FORWARD,
+    VALUE,
+    backward_variant,
+    check_derivation,
+    check_files,
+    edit,
+    parse_shapes,
+    read_forward,
+    seeded_inputs,
+    slides_check,
+    slides_report,
+    slides_text,
+)
+from oracles.errors import InputError
+from reference_impl.derivation import (
+    OPS,
+    PRINTED_RULES,
+    SLIDES_RULES,
+    Statement,
+    apply_rule,
+    parse_backward,
+)
+from reference_impl.equations import evaluate
+from reference_impl.primitives import get_primitive
+
+FORWARD = "forward.txt"
+FORWARD_FIXED = "forward_corrected.txt"
+BACKWARD = "backward_as_written.txt"
+BACKWARD_FIXED = "backward_corrected.txt"
+
+O_GATE = {"dW_oC", "dW_oh", "dW_ox", "db_o", "dx_t", "dh_tm1", "dC_tm1"}
+"""What the output gate's gradient reaches: lost when dz24 is never written (eq. 29 slip)."""
+CANDIDATE = {"dW_Ch", "dW_Cx", "db_C", "dx_t", "dh_tm1"}
+"""What flows back through C~_t's nonlinearity (eq. 19)."""
+
+
+def line_of(text: str, code: str, occurrence: int | None = None) -> int:
+    """The file line whose code (comment stripped) is ``code`` (the only one, unless told)."""
+    hits = [n for n, line in enumerate(text.splitlines(), 1) if line.split("#")[0].strip() == code]
+    assert len(hits) == 1 or occurrence is not None, (code, hits)
+    return hits[occurrence or 0]
+
+
+def causes(report) -> list:
+    return [f for f in report.findings if f.cause]
+
+
+def sigma_backward() -> str:
+    """The corrected backward for the forward as written (sigma candidate): right for it."""
+    return edit(slides_text(BACKWARD_FIXED), *EQ19)
+
+
+# --- the corrected pair and the truth ---------------------------------------------------------
+
+
+def test_corrected_backward_passes() -> None:
+    report = slides_check(slides_text(FORWARD_FIXED), slides_text(BACKWARD_FIXED))
+    assert report.ok and report.failing == [] and causes(report) == []
+    names = {c.tensor for c in report.comparisons}
+    assert names == {"d" + n for n in read_forward(slides_text(FORWARD_FIXED)).shapes}
+    assert len(names) == 20
+    assert all(c.ok for c in report.intermediates) and all(t.read.ok for t in report.trace)
+
+
+def test_corrected_backward_for_the_sigma_forward_passes() -> None:
+    report = slides_check(slides_text(FORWARD), sigma_backward())
+    assert report.ok and causes(report) == []
+
+
+@pytest.mark.parametrize("forward", [FORWARD, FORWARD_FIXED])
+def test_backprop_is_confirmed_by_complex_step(forward: str) -> None:
+    report = slides_check(slides_text(forward), slides_text(BACKWARD_FIXED))
+    assert report.truth_ok
+    assert [c.tensor for c in report.truth] == [c.tensor for c in report.comparisons]
+    assert max(c.max_rel_err for c in report.truth) < 1e-13
+
+
+# --- the slides' backward as written ------------------------------------------------------
+
+
+def test_as_written_fails_exactly_on_the_slipped_gradients() -> None:
+    report = slides_check(slides_text(FORWARD), slides_text(BACKWARD))
+    assert not report.ok
+    assert set(report.failing) == O_GATE | {"dW_ix", "dx_t"}
+    # each slip alone, on a backward that is otherwise right for this forward
+    eq29 = slides_check(slides_text(FORWARD), edit(sigma_backward(), *EQ29))
+    eq11 = slides_check(slides_text(FORWARD), edit(sigma_backward(), *EQ11))
+    assert set(eq29.failing) == O_GATE
+    assert set(eq11.failing) == {"dW_ix", "dx_t"}
+    assert set(report.failing) == set(eq29.failing) | set(eq11.failing)
+
+
+def test_as_written_first_offending_statement_is_the_eq29_line() -> None:
+    text = slides_text(BACKWARD)
+    report = slides_check(slides_text(FORWARD), text)
+    eq29_line = line_of(text, EQ29[1])
+    eq11_line = line_of(text, EQ11[1])
+    assert report.first_offending.line == eq29_line
+    assert "expected [dz24] += deriv(do_t, z24, 'sigmoid')" in report.first_offending.message
+    assert [f.line for f in causes(report)] == [eq29_line, eq11_line]
+    plus = causes(report)[1]
+    assert plus.kind == "shape" and plus.message.startswith(f"line {eq11_line}: ")
+    assert "'+' returns 1x3 for dW_ix, whose gradient is 2x3" in plus.message
+    assert "z10 is a matrix product ('*')" in plus.message and "\n" not in plus.message
+
+
+def test_intermediate_gradients_are_compared_in_statement_order() -> None:
+    text = slides_text(BACKWARD)
+    report = slides_check(slides_text(FORWARD), text)
+    first_bad_read = next(t for t in report.trace if not t.read.ok)
+    # the first statement to read a wrong gradient is the one after the slip: it reads dz24
+    assert first_bad_read.statement.dz == "z24"
+    assert first_bad_read.statement.line > line_of(text, EQ29[1])
+    wrong = {c.tensor for c in report.intermediates if not c.ok}
+    assert {"dz25", "dz24", "dz23", "dz22", "dz21", "dz20", "dz19"} == wrong
+
+
+@pytest.mark.parametrize(
+    ("variant", "failing"),
+    [
+        ("eq29-dz25", O_GATE),
+        ("eq11-plus", {"dW_ix", "dx_t"}),
+        ("eq19-sigmoid-rule", CANDIDATE),
+        ("grad-step20-z14", set()),  # dz14 == dz13 numerically (both copies of dz15)
+        ("grad-steps16-17-repeat", {"dW_Ch", "dW_Cx", "dx_t", "dh_tm1"}),
+    ],
+)
+def test_each_slip_alone_points_at_its_line(variant: str, failing: set[str]) -> None:
+    forward, backward = backward_variant(variant)
+    report = slides_check(forward, backward)
+    assert set(report.failing) == failing
+    slipped = BACKWARD_VARIANTS[variant][1][0][1].splitlines()[0]
+    # the slip is the last line with that code (steps 16-17 repeat steps 14-15)
+    assert report.first_offending.line == line_of(backward, slipped.split("#")[0].strip(), -1)
+    assert "\n" not in report.first_offending.message
+
+
+def test_overwrite_with_equals_is_reported_at_its_line() -> None:
+    forward, backward = backward_variant("grad-step3-overwrite")
+    report = slides_check(forward, backward)
+    first = report.first_offending
+    assert first.kind == "overwrite" and first.line == line_of(
+        backward, "[dC_t] = deriv(dz25, C_t, 'tanh')"
+    )
+    probe_line = line_of(backward, "[dP_C, dC_t] += deriv(dz27, P_C, C_t, '*')")
+    assert f"discarding what line {probe_line} added" in first.message
+    # everything upstream of C_t loses the probe's dL/dC_t; the output gate does not
+    assert not set(report.failing) & {"dW_oC", "dW_oh", "dW_ox", "db_o", "dP_h", "dP_C"}
+    assert {"dW_fC", "dW_iC", "dW_Ch", "dC_tm1"} <= set(report.failing)
+
+
+def test_missing_statement_is_reported_with_its_forward_line() -> None:
+    forward = slides_text(FORWARD_FIXED)
+    backward = edit(slides_text(BACKWARD_FIXED), "[dz13, dz14] += deriv(dz15, z13, z14, '+')", "")
+    report = slides_check(forward, backward)
+    missing = [f for f in report.findings if f.kind == "missing"]
+    assert len(missing) == 1 and missing[0].line is None
+    z15_line = line_of(forward, "z15 = add(z13, z14)")
+    assert f"forward line {z15_line}" in missing[0].message
+    assert "expected [dz13, dz14] += deriv(dz15, z13, z14, '+')" in missing[0].message
+    assert set(report.failing) == {"dW_Ch", "dW_Cx", "dx_t", "dh_tm1"}
+
+
+def test_reading_a_gradient_before_its_last_contribution_is_an_order_finding() -> None:
+    probe = "[dP_C, dC_t] += deriv(dz27, P_C, C_t, '*')"
+    cell = "[dz17, dz18] += deriv(dC_t, z17, z18, '+')"
+    backward = edit(slides_text(BACKWARD_FIXED), probe, "")
+    backward = edit(backward, cell, f"{cell}\n{probe}")
+    report = slides_check(slides_text(FORWARD_FIXED), backward)
+    first = report.first_offending
+    assert first.kind == "order" and first.line == line_of(backward, cell)
+    assert f"before line {line_of(backward, probe)} adds to it" in first.message
+    assert not report.ok
+
+
+def test_an_equivalent_statement_repeated_is_counted_twice() -> None:
+    first = "[dz3, dz4] += deriv(dz5, z3, z4, '+')"
+    again = "[dz4, dz3] += deriv(dz5, z4, z3, '+')"  # the same derivative, arguments swapped
+    backward = edit(slides_text(BACKWARD_FIXED), first, f"{first}\n{again}")
+    report = slides_check(slides_text(FORWARD_FIXED), backward)
+    assert report.first_offending.kind == "duplicate"
+    assert report.first_offending.line == line_of(backward, again)
+    assert f"(line {line_of(backward, first)} already did)" in report.first_offending.message
+    assert set(report.failing) == {"dW_fC", "dW_fh", "dW_fx", "dx_t", "dh_tm1", "dC_tm1"}
+
+
+# --- sigma vs tanh in the forward -------------------------------------------------------------
+
+
+def test_sigma_versus_tanh_forward_difference_is_detected() -> None:
+    spec = read_forward(slides_text(FORWARD))
+    inputs = seeded_inputs(spec.shapes)
+    sigma = evaluate(spec.program, inputs)
+    tanh = evaluate(read_forward(slides_text(FORWARD_FIXED)).program, inputs)
+    differ = {
+        name
+        for name in sigma
+        if not compare_tensor("sigma", name, "value", tanh[name], sigma[name], VALUE).ok
+    }
+    assert differ == {"Ctil_t", "z18", "C_t", "z25", "h_t", "z26", "z27", "L"}
+    # the corrected backward, checked against the forward as written, fails at eq. 19
+    text = slides_text(BACKWARD_FIXED)
+    report = slides_check(slides_text(FORWARD), text)
+    assert set(report.failing) == CANDIDATE
+    assert report.first_offending.line == line_of(text, EQ19[0])
+    assert "Ctil_t is a sigmoid ('sigmoid')" in report.first_offending.message
+
+
+# --- the local rules ----------------------------------------------------------------------
+
+
+def _column(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.uniform(-1, 1, (n, 1))
+
+
+@pytest.mark.parametrize("op", sorted(set(SLIDES_RULES) - {"softmax"}))
+def test_slides_rules_are_the_transposed_primitive_vjps(op: str) -> None:
+    rng = np.random.default_rng(zlib.adler32(op.encode()))
+    args = [rng.uniform(-1, 1, (3, 2)), _column(rng, 2)] if op == "*" else [_column(rng, 3)]
+    if op in "+-o":
+        args = [_column(rng, 3), _column(rng, 3)]
+    prim = get_primitive(OPS[op])
+    out = prim.forward(*args)
+    dz = rng.uniform(-1, 1, out.T.shape)  # the slides' layout: a row for a column z
+    names = ("a", "b")[: len(args)]
+    st = Statement(1, "", names, "+=", "z", names, op)
+    written = apply_rule(st, dz, dict(zip(names, args, strict=True)), SLIDES_RULES)
+    for mine, theirs in zip(written, prim.vjp(dz.T, out, *args), strict=True):
+        np.testing.assert_allclose(mine, np.asarray(theirs).T, rtol=1e-15, atol=1e-16)
+
+
+def test_softmax_rule_as_meant_passes_and_as_printed_fails() -> None:
+    meant = check_derivation(SOFTMAX_FORWARD, SOFTMAX_BACKWARD, _softmax_inputs(), "L")
+    printed = check_derivation(
+        SOFTMAX_FORWARD, SOFTMAX_BACKWARD, _softmax_inputs(), "L", rules=PRINTED_RULES
+    )
+    assert meant.ok and meant.truth_ok
+    assert printed.failing == ["da"]
+    assert "the rule for 'softmax' is wrong" in printed.first_offending.message
+
+
+def _softmax_inputs() -> dict[str, np.ndarray]:
+    return seeded_inputs(read_forward(SOFTMAX_FORWARD).shapes)
+
+
+def test_softmax_of_a_column_in_the_forward_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="forward line 1: softmax") as excinfo:
+        check_derivation(
+            "s = softmax(a)\nL = matmul(p, s)", "", {"a": np.ones(3), "p": np.ones((1, 3))}, "L"
+        )
+    assert "\n" not in str(excinfo.value)
+
+
+def test_unary_deriv_without_its_argument_reads_the_target() -> None:
+    (st,) = parse_backward("[dz16] += deriv(dCtil_t, 'sigmoid')")
+    assert st.args == ("z16",) and st.inferred_arg and st.targets == ("z16",)
+
+
+# --- malformed input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "[dz26, dz27] += deriv(dL, z26, z27, '+')\n[dz1 += deriv(dz2, a, 'o')",
+            "line 2: cannot parse",
+        ),
+        ("\n\n[da, db] += deriv(dz, a, b, 'x')", "line 3: unknown operator 'x'"),
+        ("[da, db] += deriv(dz, a, b, o)", "line 1: the last argument of deriv must be the quoted"),
+        ("[da] += deriv(dz, a, 'o')", "line 1: 'o' takes 2 argument(s) and 2 target(s)"),
+        ("[a, db] += deriv(dz, a, b, 'o')", "line 1: a target must be d<variable>, got 'a'"),
+        ("[da, db] += deriv(z, a, b, 'o')", "line 1: the first argument of deriv"),
+        ("[_] += deriv(dz, 'tanh')", "line 1: 'tanh' takes 1 argument(s)"),
+        ("[da, db] += deriv(dz, a, 2.0, '+')", "line 1: bad argument '2.0'"),
+    ],
+)
+def test_malformed_statements_are_one_line_errors_with_line_numbers(
+    text: str, fragment: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^line") as excinfo:
+        parse_backward(text)
+    assert fragment in str(excinfo.value) and "\n" not in str(excinfo.value)
+    with pytest.raises(InputError, match=r"^backward line"):
+        slides_check(slides_text(FORWARD), text)
+
+
+def test_unknown_variable_names_the_line_and_suggests() -> None:
+    text = slides_text(BACKWARD_FIXED).replace("[dW_ox, dx_t] +=", "[dW_ox, dx] +=")
+    with pytest.raises(InputError) as excinfo:
+        slides_check(slides_text(FORWARD_FIXED), text)
+    message = str(excinfo.value)
+    line = line_of(text, "[dW_ox, dx] += deriv(dz22, W_ox, x_t, '*')")
+    assert f"line {line}: dx:" in message
+    assert "did you mean" in message and "\n" not in message
+
+
+def test_shape_error_is_a_finding_not_a_crash() -> None:
+    forward, backward = backward_variant("eq20-star-for-schur")
+    report = slides_check(forward, backward)
+    line = line_of(backward, "[df_t, dC_tm1] += deriv(dz17, f_t, C_tm1, '*')")
+    assert report.first_offending.kind == "shape" and report.first_offending.line == line
+    assert report.first_offending.message.startswith(f"line {line}: ")
+    assert "dC_tm1" in report.failing and not np.isfinite(
+        next(c.max_abs_err for c in report.comparisons if c.tensor == "dC_tm1")
+    )
+
+
+def test_input_declarations() -> None:
+    assert parse_shapes("x_t[2] W[3,2] s[] r[1, 4]") == {
+        "x_t": (2, 1),
+        "W": (3, 2),
+        "s": (1, 1),
+        "r": (1, 4),
+    }
+    for bad in ("x[2", "x[0]", "x[2,3,4]", "[2]", "x[a]"):
+        with pytest.raises(InputError, match="bad input declaration"):
+            parse_shapes(bad)
+    values = seeded_inputs({"W": (3, 2), "V": (3, 2)})
+    assert len(np.unique(values["W"])) == 6 and not np.array_equal(values["W"], values["V"])
+    np.testing.assert_array_equal(values["W"], seeded_inputs({"W": (3, 2)})["W"])
+
+
+def test_undeclared_input_and_non_scalar_output_are_input_errors(tmp_path) -> None:
+    forward = tmp_path / "f.txt"
+    backward = tmp_path / "b.txt"
+    forward.write_text("# inputs: x[2]\nz = matmul(W, x)\n")
+    backward.write_text("")
+    with pytest.raises(InputError, match=r"no shape for input.*W"):
+        check_files(forward, backward, "z")
+    with pytest.raises(InputError, match="'z' is 3x1; it must be a 1x1 scalar"):
+        check_files(forward, backward, "z", {"W": (3, 2)})
+    with pytest.raises(InputError, match="no output"):
+        check_files(forward, backward, None, {"W": (3, 2)})
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["derivation", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_exit_0_on_the_corrected_pair(capsys) -> None:
+    code, out, err = run(
+        capsys, str(SLIDES_DIR / FORWARD_FIXED), str(SLIDES_DIR / BACKWARD_FIXED), "--output", "L"
+    )
+    assert code == 0 and err == ""
+    assert "RIGHT: every input gradient agrees" in out
+    assert all(f"d{n}" in out for n in ("W_fC", "x_t", "h_tm1", "C_tm1"))
+
+
+def test_cli_exit_1_on_the_slides_as_written(capsys) -> None:
+    code, out, _ = run(capsys, str(SLIDES_DIR / FORWARD), str(SLIDES_DIR / BACKWARD))
+    text = slides_text(BACKWARD)
+    assert code == 1
+    assert f"first offending statement: line {line_of(text, EQ29[1])}: " in out
+    assert "WRONG: 8 of 20 input gradients disagree" in out
+    code, out, _ = run(capsys, str(SLIDES_DIR / FORWARD), str(SLIDES_DIR / BACKWARD), "--json")
+    report = json.loads(out)
+    assert code == 1 and report["agree"] is False
+    assert report["first_offending"]["line"] == line_of(text, EQ29[1])
+    failing = {r["tensor"] for r in report["results"] if not r["ok"]}
+    assert failing == O_GATE | {"dW_ix", "dx_t"}
+    assert {r["max_abs_err"] for r in report["results"] if r["tensor"] == "dW_ix"} == {"inf"}
+
+
+def test_cli_inputs_override_the_header(capsys) -> None:
+    square = "x_t[3] W_fx[3,3] W_ix[3,3] W_Cx[3,3] W_ox[3,3]"
+    code, out, _ = run(
+        capsys, str(SLIDES_DIR / FORWARD), str(SLIDES_DIR / BACKWARD), "--inputs", square
+    )
+    assert code == 1
+    # with I = H the '+' slip gives dx_t a wrong value (not a shape error); dW_ix still fails
+    assert "dx_t is off by" in out and "'+' returns 1x3 for dW_ix, whose gradient is 3x3" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["nope.txt", BACKWARD], "cannot read forward program"),
+        ([FORWARD, "bad"], "backward line 2: cannot parse"),
+        ([FORWARD, BACKWARD, "--inputs", "x_t[2"], "bad input declaration"),
+        ([FORWARD, BACKWARD, "--output", "h_t"], "it must be a 1x1 scalar"),
+        ([FORWARD, BACKWARD, "--inputs", "nothing[2]"], "not inputs of the forward program"),
+    ],
+)
+def test_cli_exit_2_on_malformed_input(capsys, tmp_path, argv: list[str], fragment: str) -> None:
+    (tmp_path / "bad").write_text("# a comment\n[dz1 += deriv(dz2, a, 'o')\n")
+    paths = {FORWARD: str(SLIDES_DIR / FORWARD), BACKWARD: str(SLIDES_DIR / BACKWARD)}
+    paths["bad"] = str(tmp_path / "bad")
+    code, out, err = run(capsys, *[paths.get(a, a) for a in argv])
+    assert code == 2 and out == ""
+    assert err.startswith("gradparity: error: ") and fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_slides_report_runs() -> None:
+    report = slides_report()
+    assert "WRONG: 8 of 20 input gradients disagree" in report
+    assert "agree: True" in report  # the unary statements without their argument
