@@ -14,7 +14,7 @@ import numpy as np
 from oracles.errors import OracleUnavailable
 from oracles.tf_oracle import KerasNet, import_tensorflow
 from reference_impl.gates import fuse, unfuse
-from reference_impl.stack import of_unit, qualify, unit_names
+from reference_impl.stack import is_stacked, of_unit, qualify, unit_names
 
 tf = import_tensorflow()
 import keras  # noqa: E402  (after TensorFlow is configured by import_tensorflow)
@@ -81,8 +81,10 @@ def _keras_recurrent(
 def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> KerasNet:
     """``keras.layers.LSTM``: kernel = [W_i|W_f|W_g|W_o], recurrent_kernel likewise with U,
     bias = [b_i|b_f|b_g|b_o] with forget_bias added to the f block."""
-    if options["proj_size"]:
-        raise OracleUnavailable("keras.layers.LSTM has no projection (proj_size)")
+    if options["proj_size"]:  # Keras has no projection: TensorFlow's own TF 1.x num_proj
+        if is_stacked(options):
+            raise OracleUnavailable("TF 1.x num_proj is wired for a single layer only")
+        return _tf1_projected_lstm(params, options, dtype)
     hidden = _hidden(params, options, "U_i")
 
     def make_layer():
@@ -268,7 +270,63 @@ def layernorm_lstm(
     )
 
 
-PEEPHOLE_TF1_GATES = ("i", "g", "f", "o")  # TF 1.x LSTMCell's block order i, j, f, o
+TF1_LSTM_GATES = ("i", "g", "f", "o")  # TF 1.x LSTMCell's block order i, j, f, o
+
+
+def _scan_tf1_cell(cell, x, state0):
+    """A TF 1.x LSTM cell (state ``LSTMStateTuple(c, h)``) over batch-first ``x``, stepped with
+    ``tf.scan`` so that an unknown sequence length in the trace is fine."""
+    import warnings
+
+    from tensorflow.python.keras.layers.legacy_rnn import rnn_cell_impl
+
+    def step(carry, x_t):
+        _, state = cell(x_t, rnn_cell_impl.LSTMStateTuple(*carry))
+        return (state.c, state.h)
+
+    with warnings.catch_warnings():  # the legacy module warns that it is deprecated
+        warnings.simplefilter("ignore")
+        cs, hs = tf.scan(step, tf.transpose(x, [1, 0, 2]), initializer=(state0["c"], state0["h"]))
+    return tf.transpose(hs, [1, 0, 2]), {"h": hs[-1], "c": cs[-1]}
+
+
+def _tf1_projected_lstm(params, options, dtype: str) -> KerasNet:
+    """TensorFlow's own TF 1.x ``LSTMCell(num_proj=P)``: kernel [I+P, 4H] = vstack(W; U) and
+    bias [4H] in the order i, j (= g), f, o, forget_bias added at run time, projection kernel
+    [H, P] = W_p; h (the cell's m) is [B, P]."""
+    import warnings
+
+    from tensorflow.python.keras.layers.legacy_rnn import rnn_cell_impl
+
+    input_size, hidden = params["W_i"].shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cell = rnn_cell_impl.LSTMCell(
+            hidden,
+            num_proj=options["proj_size"],
+            forget_bias=options["forget_bias"],
+            dtype=dtype,
+        )
+        cell.build((None, input_size))
+    weights = [cell._kernel, cell._bias, cell._proj_kernel]
+
+    def call(x, state0):
+        return _scan_tf1_cell(cell, x, state0)
+
+    def from_canonical(values):
+        kernel = np.vstack([fuse(values, p, TF1_LSTM_GATES) for p in ("W", "U")])
+        return [kernel, fuse(values, "b", TF1_LSTM_GATES), values["W_p"]]
+
+    def to_canonical(grads):
+        kernel, bias, projection = grads
+        return {
+            **unfuse(kernel[:input_size], "W", TF1_LSTM_GATES),
+            **unfuse(kernel[input_size:], "U", TF1_LSTM_GATES),
+            **unfuse(bias, "b", TF1_LSTM_GATES),
+            "W_p": projection,
+        }
+
+    return KerasNet(weights, call, from_canonical, to_canonical)
 
 
 def peephole_lstm(
@@ -304,30 +362,21 @@ def peephole_lstm(
     weights = [cell._kernel, cell._bias, cell._w_i_diag, cell._w_f_diag, cell._w_o_diag]
 
     def call(x, state0):
-        def step(carry, x_t):
-            _, state = cell(x_t, rnn_cell_impl.LSTMStateTuple(*carry))
-            return (state.c, state.h)
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cs, hs = tf.scan(
-                step, tf.transpose(x, [1, 0, 2]), initializer=(state0["c"], state0["h"])
-            )
-        return tf.transpose(hs, [1, 0, 2]), {"h": hs[-1], "c": cs[-1]}
+        return _scan_tf1_cell(cell, x, state0)
 
     def from_canonical(values):
         kernel = np.vstack(
-            [fuse(values, "W", PEEPHOLE_TF1_GATES), fuse(values, "U", PEEPHOLE_TF1_GATES)]
+            [fuse(values, "W", TF1_LSTM_GATES), fuse(values, "U", TF1_LSTM_GATES)]
         )
-        bias = fuse(values, "b", PEEPHOLE_TF1_GATES)
+        bias = fuse(values, "b", TF1_LSTM_GATES)
         return [kernel, bias, values["p_i"], values["p_f"], values["p_o"]]
 
     def to_canonical(grads):
         kernel, bias, p_i, p_f, p_o = grads
         return {
-            **unfuse(kernel[:input_size], "W", PEEPHOLE_TF1_GATES),
-            **unfuse(kernel[input_size:], "U", PEEPHOLE_TF1_GATES),
-            **unfuse(bias, "b", PEEPHOLE_TF1_GATES),
+            **unfuse(kernel[:input_size], "W", TF1_LSTM_GATES),
+            **unfuse(kernel[input_size:], "U", TF1_LSTM_GATES),
+            **unfuse(bias, "b", TF1_LSTM_GATES),
             "p_i": p_i,
             "p_f": p_f,
             "p_o": p_o,
