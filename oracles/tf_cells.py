@@ -365,9 +365,7 @@ def peephole_lstm(
         return _scan_tf1_cell(cell, x, state0)
 
     def from_canonical(values):
-        kernel = np.vstack(
-            [fuse(values, "W", TF1_LSTM_GATES), fuse(values, "U", TF1_LSTM_GATES)]
-        )
+        kernel = np.vstack([fuse(values, "W", TF1_LSTM_GATES), fuse(values, "U", TF1_LSTM_GATES)])
         bias = fuse(values, "b", TF1_LSTM_GATES)
         return [kernel, bias, values["p_i"], values["p_f"], values["p_o"]]
 
