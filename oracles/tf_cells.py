@@ -204,25 +204,23 @@ def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
     return _keras_recurrent(make_layer, params, options, dtype, ("h",), to_weights, from_weights)
 
 
-LAYERNORM_LSTM_GATES = ("i", "f", "g", "o")
-
-
 class LayerNormLSTMCell(keras.layers.Layer):
     """TF 1.x contrib ``LayerNormBasicLSTMCell`` (layer_norm=True), composed as a Keras cell:
     ``tf.nn.moments`` and ``tf.nn.batch_normalization``, as contrib's ``layer_norm`` does, with
-    its fixed epsilon. Weights by canonical name; states [h, c]."""
+    its fixed epsilon. Weights by canonical name, with the shapes of the canonical parameters
+    it is built for (the registry entry declares them); states [h, c]."""
 
     EPS = 1e-12  # tf.contrib.layers.layer_norm: variance_epsilon = 1e-12 (not float16)
 
-    def __init__(self, units: int, forget_bias: float, **kwargs):
+    def __init__(self, shapes: Mapping[str, tuple[int, ...]], forget_bias: float, **kwargs):
         super().__init__(**kwargs)
-        self.units = self.output_size = units
-        self.state_size = [units, units]
+        self.shapes = dict(shapes)
+        self.units = self.output_size = self.shapes["U_i"][0]
+        self.state_size = [self.units, self.units]
         self.forget_bias = forget_bias
 
     def build(self, input_shape):
-        shapes = layernorm_lstm_shapes(input_shape[-1], self.units)
-        self.p = {name: self.add_weight(shape=s, name=name) for name, s in shapes.items()}
+        self.p = {name: self.add_weight(shape=s, name=name) for name, s in self.shapes.items()}
 
     def _norm(self, v, s):
         mean, variance = tf.nn.moments(v, axes=[-1], keepdims=True)
@@ -240,20 +238,13 @@ class LayerNormLSTMCell(keras.layers.Layer):
         return h, [h, c]
 
 
-def layernorm_lstm_shapes(input_size: int, hidden: int) -> dict[str, tuple[int, ...]]:
-    return {
-        **{f"W_{g}": (input_size, hidden) for g in LAYERNORM_LSTM_GATES},
-        **{f"U_{g}": (hidden, hidden) for g in LAYERNORM_LSTM_GATES},
-        **{f"{p}_{s}": (hidden,) for s in "ifgoc" for p in ("gamma", "beta")},
-    }
-
-
 def layernorm_lstm(
     params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
 ) -> KerasNet:
     """Composed: a custom Keras cell in ``keras.layers.RNN`` (no framework ships the cell)."""
-    input_size, hidden = params["W_i"].shape
-    cell = LayerNormLSTMCell(hidden, options["forget_bias"], dtype=dtype)
+    input_size = params["W_i"].shape[0]
+    shapes = {name: value.shape for name, value in params.items()}
+    cell = LayerNormLSTMCell(shapes, options["forget_bias"], dtype=dtype)
     layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, dtype=dtype)
     layer.build((None, None, input_size))
     names = list(cell.p)
