@@ -1,17 +1,29 @@
 """Fixtures: reported numbers as JSON, loaded through one validated schema, and reproduced.
 
-Format (see README): ``{"name", "source", "cell", "dtype", "hidden_size", "options",
-"params", "inputs": {"x", "<state>0"...}, "head": {"W_y", "b_y", "targets"}, "expected":
-{TENSOR: value}, "rtol", "atol"}``. A number in ``params`` fills the whole tensor. Initial
-states default to zeros; without ``W_y``/``b_y`` the logits are the layer's last output.
-Fixtures carry no probes: the differentiated scalar is the loss alone.
+Two kinds share the common fields ``{"name", "source", "dtype", "expected": {TENSOR: value},
+"rtol", "atol", "tolerances": {TENSOR: {"rtol", "atol"}}, "xfail", "notes",
+"recorded_with"}``:
+
+``"kind": "cell"`` (the default) adds ``{"cell", "hidden_size", "options", "params",
+"inputs": {"x", "<state>0"...}, "head": {"W_y", "b_y", "targets"}, "probes"}``. A number in
+``params`` fills the whole tensor. Initial states default to zeros; without ``W_y``/``b_y``
+the logits are the layer's last output. Without ``probes`` the differentiated scalar is the
+loss alone; ``probes`` ({"outputs", "<state>"...}) adds ``Σ probe ∘ tensor`` as in
+``reference_impl.network``.
+
+``"kind": "program"`` adds ``{"program": ["out = op(arg, ...)", ...], "inputs": {NAME:
+value}, "output"}``: the slides' equation notation over the primitive table, with ``grad/NAME``
+the derivative of ``sum(output)`` for every input and intermediate.
+
+``xfail`` (a reason) marks a fixture that no implementation reproduces: the suite treats it as
+a strict xfail, and ``reproduce`` reports the expected failure.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +31,21 @@ import numpy as np
 
 from oracles.cases import DTYPES
 from oracles.errors import InputError
+from oracles.programs import differentiated
 from oracles.registry import CellSpec, get_cell
+from oracles.tolerances import Tolerance
+from reference_impl.equations import Eq, evaluate, parse
 from reference_impl.network import Problem
 
-REQUIRED = ("name", "source", "cell", "dtype", "hidden_size", "params", "inputs", "expected")
-OPTIONAL = ("options", "head", "rtol", "atol", "notes", "recorded_with")
+KINDS = ("cell", "program")
+COMMON_REQUIRED = ("name", "source", "dtype", "expected")
+COMMON_OPTIONAL = ("kind", "rtol", "atol", "tolerances", "xfail", "notes", "recorded_with")
+KIND_REQUIRED = {
+    "cell": ("cell", "hidden_size", "params", "inputs"),
+    "program": ("program", "inputs", "output"),
+}
+KIND_OPTIONAL = {"cell": ("options", "head", "probes"), "program": ()}
+DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 0.0
 
 
 @dataclass(frozen=True)
@@ -31,16 +53,36 @@ class Fixture:
     path: str
     name: str
     source: str
-    spec: CellSpec
     dtype: str
-    problem: Problem
     expected: dict[str, np.ndarray]
     rtol: float
     atol: float
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)
+    xfail: str | None = None
+    spec: CellSpec | None = None  # kind "cell"
+    problem: Problem | None = None  # kind "cell"
+    program: tuple[Eq, ...] = ()  # kind "program"
+    program_inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    output: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "program" if self.program else "cell"
 
     @property
     def head(self) -> str:
-        return "dense" if self.problem.head else "none"
+        return "dense" if self.problem is not None and self.problem.head else "none"
+
+    def tolerance(self, tensor: str) -> Tolerance:
+        return self.tolerances.get(tensor, Tolerance(rtol=self.rtol, atol=self.atol))
+
+    def describe(self) -> dict[str, Any]:
+        """The fixture's identity for reports and JSON output."""
+        about = {"fixture": self.path, "name": self.name, "source": self.source}
+        about |= {"kind": self.kind, "dtype": self.dtype, "xfail": self.xfail}
+        if self.spec is not None and self.problem is not None:
+            about |= {"cell": self.spec.name, "options": self.problem.options}
+        return about
 
 
 def _fail(path: str, field: str, problem: str) -> InputError:
@@ -74,6 +116,8 @@ def _load_json(path: str) -> dict[str, Any]:
         text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such fixture file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a fixture file") from None
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except OSError as error:
@@ -89,38 +133,138 @@ def _load_json(path: str) -> dict[str, Any]:
     return data
 
 
+def _check_fields(path: str, data: dict[str, Any]) -> str:
+    kind = data.get("kind", "cell")
+    if kind not in KINDS:
+        raise _fail(path, "kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    required = COMMON_REQUIRED + KIND_REQUIRED[kind]
+    for key in required:
+        if key not in data:
+            raise _fail(
+                path,
+                key,
+                f"missing (required fields of a {kind} fixture: " + ", ".join(required) + ")",
+            )
+    allowed = required + COMMON_OPTIONAL + KIND_OPTIONAL[kind]
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise _fail(
+            path,
+            unknown[0],
+            f"unknown field (allowed in a {kind} fixture: " + ", ".join(allowed) + ")",
+        )
+    for key in ("name", "source", "dtype", "cell", "output", "notes"):
+        if key in data and not isinstance(data[key], str):
+            raise _fail(path, key, f"expected a string, got {data[key]!r:.40}")
+    for key in (
+        "options",
+        "params",
+        "inputs",
+        "expected",
+        "head",
+        "probes",
+        "tolerances",
+        "recorded_with",
+    ):
+        if key in data and not isinstance(data[key], dict):
+            raise _fail(path, key, "expected a JSON object")
+    if data["dtype"] not in DTYPES:
+        raise _fail(path, "dtype", f"{data['dtype']!r} is not one of {', '.join(DTYPES)}")
+    xfail = data.get("xfail")
+    if xfail is not None and (not isinstance(xfail, str) or not xfail.strip()):
+        raise _fail(
+            path,
+            "xfail",
+            "expected the reason (a non-empty string) no implementation reproduces the fixture",
+        )
+    return kind
+
+
+def _tolerance_value(path: str, field: str, value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (value >= 0)
+        or math.isinf(value)
+    ):
+        raise _fail(path, field, f"expected a finite non-negative number, got {value!r}")
+    return float(value)
+
+
+def _tolerances(path: str, data: dict[str, Any], expected: dict) -> dict[str, Any]:
+    rtol = _tolerance_value(path, "rtol", data.get("rtol", DEFAULT_RTOL))
+    atol = _tolerance_value(path, "atol", data.get("atol", DEFAULT_ATOL))
+    per_tensor = {}
+    for tensor, given in data.get("tolerances", {}).items():
+        where = f"tolerances.{tensor}"
+        if tensor not in expected:
+            raise _fail(path, where, "not an expected tensor (" + ", ".join(expected) + ")")
+        if not isinstance(given, dict) or not given or set(given) - {"rtol", "atol"}:
+            raise _fail(path, where, 'expected {"rtol": number, "atol": number}')
+        per_tensor[tensor] = Tolerance(
+            rtol=_tolerance_value(path, f"{where}.rtol", given.get("rtol", rtol)),
+            atol=_tolerance_value(path, f"{where}.atol", given.get("atol", atol)),
+        )
+    return {"rtol": rtol, "atol": atol, "tolerances": per_tensor}
+
+
 def load_fixture(path: str | Path) -> Fixture:
     path = str(path)
     data = _load_json(path)
-    for key in REQUIRED:
-        if key not in data:
-            raise _fail(path, key, "missing (required fields: " + ", ".join(REQUIRED) + ")")
-    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        raise _fail(
-            path, unknown[0], "unknown field (allowed: " + ", ".join(REQUIRED + OPTIONAL) + ")"
-        )
-    for key in ("name", "source", "cell", "dtype"):
-        if not isinstance(data[key], str):
-            raise _fail(path, key, f"expected a string, got {data[key]!r:.40}")
+    kind = _check_fields(path, data)
+    loaded = _load_program(path, data) if kind == "program" else _load_cell(path, data)
+    return Fixture(
+        path=path,
+        name=data["name"],
+        source=data["source"],
+        dtype=data["dtype"],
+        xfail=data.get("xfail"),
+        **loaded,
+        **_tolerances(path, data, loaded["expected"]),
+    )
+
+
+def _load_program(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    lines = data["program"]
+    if not isinstance(lines, list) or not lines or not all(isinstance(s, str) for s in lines):
+        raise _fail(path, "program", "expected a non-empty list of 'out = op(arg, ...)' strings")
+    try:
+        program = tuple(parse("\n".join(lines)))
+    except ValueError as error:
+        raise _fail(path, "program", str(error)) from None
+    if not data["inputs"]:
+        raise _fail(path, "inputs", "empty; give a value for every free name of the program")
+    inputs = {
+        name: _array(path, f"inputs.{name}", value).astype(data["dtype"])
+        for name, value in data["inputs"].items()
+    }
+    try:
+        values = evaluate(program, inputs)
+    except (ValueError, KeyError) as error:
+        raise _fail(path, "program", str(error).strip("'\"")) from None
+    output = data["output"]
+    if output not in values or output in inputs:
+        outs = ", ".join(eq.out for eq in program)
+        raise _fail(path, "output", f"{output!r} is not assigned by the program ({outs})")
+    shapes = {eq.out: np.shape(values[eq.out]) for eq in program}
+    shapes |= {f"grad/{n}": np.shape(values[n]) for n in differentiated(program, inputs, output)}
+    expected = _expected_of_shapes(path, data["expected"], shapes)
+    return {"expected": expected, "program": program, "program_inputs": inputs, "output": output}
+
+
+def _load_cell(path: str, data: dict[str, Any]) -> dict[str, Any]:
     try:
         spec = get_cell(data["cell"])
     except InputError as error:
         raise _fail(path, "cell", str(error)) from None
     dtype = data["dtype"]
-    if dtype not in DTYPES:
-        raise _fail(path, "dtype", f"{dtype!r} is not one of {', '.join(DTYPES)}")
     hidden = data["hidden_size"]
     if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
         raise _fail(path, "hidden_size", f"expected a positive integer, got {hidden!r}")
-    for key in ("options", "params", "inputs", "expected", "head"):
-        if key in data and not isinstance(data[key], dict):
-            raise _fail(path, key, "expected a JSON object")
     try:
         options = spec.resolve_options(data.get("options", {}))
     except InputError as error:
         raise _fail(path, "options", str(error)) from None
-
     inputs = dict(data["inputs"])
     if "x" not in inputs:
         raise _fail(path, "inputs.x", "missing")
@@ -181,20 +325,26 @@ def load_fixture(path: str | Path) -> Fixture:
     if targets.min() < 0 or targets.max() >= classes:
         raise _fail(path, "head.targets", f"values must be class indices in [0, {classes})")
 
-    problem = Problem(params, x, state0, targets, options, head=head).astype(dtype)
-    expected = _expected(path, spec, data["expected"], problem, hidden)
-    tolerances = {}
-    for key, default in (("rtol", 1e-6), ("atol", 0.0)):
-        value = data.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not (value >= 0)
-            or math.isinf(value)
-        ):
-            raise _fail(path, key, f"expected a finite non-negative number, got {value!r}")
-        tolerances[key] = float(value)
-    return Fixture(path, data["name"], data["source"], spec, dtype, problem, expected, **tolerances)
+    problem = Problem(params, x, state0, targets, options, head=head)
+    problem = replace(problem, probes=_probes(path, data.get("probes", {}), spec, problem, hidden))
+    problem = problem.astype(dtype)
+    shapes = tensor_shapes(spec, problem, hidden)
+    expected = _expected_of_shapes(path, data["expected"], shapes)
+    return {"expected": expected, "spec": spec, "problem": problem}
+
+
+def _probes(
+    path: str, given: dict[str, Any], spec: CellSpec, problem: Problem, hidden: int
+) -> dict[str, np.ndarray]:
+    width = spec.output_width(hidden, problem.options)
+    shapes = {"outputs": (*problem.x.shape[:-1], width)}
+    shapes |= {s: v.shape for s, v in problem.state0.items()}
+    probes = {}
+    for name, value in given.items():
+        if name not in shapes:
+            raise _fail(path, f"probes.{name}", "unknown (allowed: " + ", ".join(shapes) + ")")
+        probes[name] = _array(path, f"probes.{name}", value, shapes[name])
+    return probes
 
 
 def tensor_shapes(spec: CellSpec, problem: Problem, hidden: int) -> dict[str, tuple[int, ...]]:
@@ -206,12 +356,11 @@ def tensor_shapes(spec: CellSpec, problem: Problem, hidden: int) -> dict[str, tu
     return shapes
 
 
-def _expected(
-    path: str, spec: CellSpec, values: dict, problem: Problem, hidden: int
+def _expected_of_shapes(
+    path: str, values: dict, shapes: dict[str, tuple[int, ...]]
 ) -> dict[str, np.ndarray]:
     if not values:
         raise _fail(path, "expected", "empty; give at least one tensor to reproduce")
-    shapes = tensor_shapes(spec, problem, hidden)
     expected = {}
     for name, value in values.items():
         if name not in shapes:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import ModuleType
 
-from oracles.base import DEFAULT_ORACLES, Oracle, Tensors, get_oracle
+from oracles.base import DEFAULT_ORACLES, Oracle, Tensors, framework_missing, get_oracle
 from oracles.cases import Case, make_problem, tensor_kind, tensor_names
 from oracles.compare import Comparison, compare_tensor
 from oracles.errors import InputError, OracleUnavailable
+from oracles.programs import run_program
 from oracles.registry import CellSpec
 from oracles.tolerances import Tolerance, tolerance
 from reference_impl import network
@@ -116,21 +117,59 @@ def compare_case(
     return report
 
 
-def reproduce_fixture(fixture, oracle_names: Iterable[str] | None = None) -> Report:
-    """The reference and every available oracle against a fixture's expected values."""
-    spec = fixture.spec
-    report = Report()
-    tol = {"fixture": Tolerance(rtol=fixture.rtol, atol=fixture.atol)}
-    runs = {"reference": (None, run_reference(spec, fixture.problem))}
+def _cell_runs(fixture, oracle_names: Iterable[str] | None, report: Report) -> dict[str, Tensors]:
+    spec, problem = fixture.spec, fixture.problem
+    runs = {"reference": run_reference(spec, problem)}
     for oracle in resolve_oracles(oracle_names, spec, report):
         try:
-            runs[oracle.name] = (oracle, oracle.run(spec, fixture.problem))
+            tensors = oracle.run(spec, problem)
         except OracleUnavailable as reason:
+            if oracle_names is not None:
+                raise
             report.skipped[oracle.name] = str(reason)
-    for name, (oracle, tensors) in runs.items():
-        names = fixture.expected if oracle is None else oracle_tensors(oracle, fixture.expected)
-        kinds = dict.fromkeys(names, "fixture")
-        report.comparisons += compare_tensors(
-            name, kinds, fixture.expected, tensors, tol, baseline_name="expected"
-        )
+            continue
+        runs[oracle.name] = {n: tensors[n] for n in oracle_tensors(oracle, tensors)}
+    return runs
+
+
+def _program_runs(
+    fixture, oracle_names: Iterable[str] | None, report: Report
+) -> dict[str, Tensors]:
+    explicit = oracle_names is not None
+    runs = {}
+    for name in ("reference", *(oracle_names if explicit else DEFAULT_ORACLES)):
+        framework = {"torch": ("torch", "torch"), "tf": ("tensorflow", "tf")}.get(name)
+        missing = framework and framework_missing(*framework)
+        if missing and explicit:
+            raise InputError(f"oracle {name} cannot run program fixtures: {missing}")
+        if missing:
+            report.skipped[name] = missing
+            continue
+        runs[name] = run_program(name, fixture.program, fixture.program_inputs, fixture.output)
+    return runs
+
+
+def reproduce_fixture(fixture, oracle_names: Iterable[str] | None = None) -> Report:
+    """The reference and every available oracle against a fixture's expected values.
+
+    An implementation is compared on the expected tensors it computes (the numerical oracles
+    compute gradients only)."""
+    report = Report()
+    runs = (_program_runs if fixture.kind == "program" else _cell_runs)(
+        fixture, oracle_names, report
+    )
+    for name, tensors in runs.items():
+        for tensor, expected in fixture.expected.items():
+            if tensor in tensors:
+                report.comparisons.append(
+                    compare_tensor(
+                        name,
+                        tensor,
+                        "fixture",
+                        expected,
+                        tensors[tensor],
+                        fixture.tolerance(tensor),
+                        baseline="expected",
+                    )
+                )
     return report

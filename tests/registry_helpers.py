@@ -30,8 +30,12 @@ def has_option(predicate: Callable[[Option], bool]) -> Callable[[CellSpec], bool
 
 
 def registered_fixtures() -> list[Path]:
-    """Fixtures whose cell is registered (a removed cell takes its fixtures' tests with it)."""
+    """Program fixtures, and cell fixtures whose cell is registered (a removed cell takes its
+    fixtures' tests with it)."""
     cells = all_cells()
-    return [
-        p for p in sorted(FIXTURE_DIR.glob("*.json")) if json.loads(p.read_text())["cell"] in cells
-    ]
+    found = []
+    for path in sorted(FIXTURE_DIR.glob("*.json")):
+        data = json.loads(path.read_text())
+        if data.get("kind", "cell") == "program" or data.get("cell") in cells:
+            found.append(path)
+    return found
