@@ -158,3 +158,67 @@ def test_unreadable_fixture_is_one_line_and_exit_2(capsys, tmp_path, content, ex
 def test_missing_fixture_file_is_exit_2(capsys, tmp_path):
     code, _, err = run_cli(capsys, "reproduce", str(tmp_path / "absent.json"))
     assert code == 2 and "no such fixture file" in err
+
+
+def _program_fixture() -> dict:
+    for path in FIXTURES:
+        data = json.loads(path.read_text())
+        if data.get("kind") == "program":
+            return data
+    pytest.skip("no program fixture")
+
+
+def _program_edits():
+    yield "bad-line", lambda d: d["program"].append("f = "), "program: line"
+    yield "unknown-op", lambda d: d["program"].append("g = cube(f)"), "unknown op 'cube'"
+    yield "undefined-name", lambda d: d["program"].append("g = add(f, w)"), "'w' is not defined"
+    yield "output-not-assigned", lambda d: d.update(output="nope"), "output: 'nope' is not"
+    yield "unknown-kind", lambda d: d.update(kind="graph"), "kind: 'graph' is not one of"
+    yield (
+        "tolerance-for-unknown-tensor",
+        lambda d: d.update(tolerances={"grad/nope": {"atol": 1.0}}),
+        "tolerances.grad/nope: not an expected tensor",
+    )
+    yield "empty-xfail", lambda d: d.update(xfail=""), "xfail: expected the reason"
+    yield "cell-field", lambda d: d.update(cell="lstm"), "cell: unknown field"
+    yield (
+        "unknown-program-tensor",
+        lambda d: d["expected"].update({"grad/zz": 1.0}),
+        "expected.grad/zz: unknown tensor",
+    )
+
+
+PROGRAM_EDITS = list(_program_edits())
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"), [e[1:] for e in PROGRAM_EDITS], ids=[e[0] for e in PROGRAM_EDITS]
+)
+def test_malformed_program_fixture_is_one_line_and_exit_2(capsys, tmp_path, edit, expected):
+    data = _program_fixture()
+    edit(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    code, out, err = run_cli(capsys, "reproduce", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and expected in err, err
+
+
+def test_wrong_probe_shape_is_one_line_and_exit_2(capsys, tmp_path):
+    data = _recurrent_fixture()
+    data["probes"] = {"outputs": [[1.0]]}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    code, _, err = run_cli(capsys, "reproduce", str(path))
+    assert code == 2 and err.count("\n") == 1 and "probes.outputs: has shape [1, 1]" in err
+
+
+def test_reproduce_table_has_a_column_per_implementation_and_oracle_restricts_it(capsys):
+    path = next(p for p in FIXTURES if "xfail" not in json.loads(p.read_text()))
+    code, out, _ = run_cli(capsys, "reproduce", str(path))
+    header = next(line for line in out.splitlines() if line.startswith("tensor"))
+    assert code == 0 and header.split()[:2] == ["tensor", "reference"]
+    assert set(header.split()[1:]) <= {"reference", "torch", "tf", "numerical"}
+    code, out, _ = run_cli(capsys, "reproduce", str(path), "--oracle", "numerical")
+    header = next(line for line in out.splitlines() if line.startswith("tensor"))
+    assert code == 0 and header.split() == ["tensor", "reference", "numerical"]
