@@ -1,4 +1,4 @@
-"""The ``gradparity`` command line: compare, reproduce, record, cells, certify, derivation.
+"""The ``gradparity`` command line: compare, reproduce, record, mutate, cells, certify, derivation.
 
 Exit status: 0 everything agrees, 1 something disagrees, 2 bad input (one line on stderr,
 no traceback).
@@ -239,6 +239,42 @@ def cmd_record(args: argparse.Namespace) -> int:
     return EXIT_AGREE
 
 
+def cmd_mutate(args: argparse.Namespace) -> int:
+    from oracles.mutate import kill_rate, run_mutant, selected_mutants
+
+    cells = None
+    if args.cells is not None:
+        cells = [c.strip() for c in args.cells.split(",") if c.strip()]
+        unknown = [c for c in cells if c not in all_cells()]
+        if unknown or not cells:
+            known = ", ".join(all_cells())
+            raise InputError(f"--cells {args.cells!r}: expected registered cells ({known})")
+    mutants = selected_mutants(cells)
+    if not mutants:
+        raise InputError("no mutant in the catalogue (oracles/mutants.py) for these cells")
+    verdicts = [run_mutant(m, args.oracles) for m in mutants]
+    killed = sum(v.killed for v in verdicts)
+    rate = kill_rate(verdicts)
+    if args.json:
+        rows = [v.to_json() for v in verdicts]
+        print(
+            json.dumps(
+                {"mutants": len(verdicts), "killed": killed, "kill_rate": rate, "results": rows}
+            )
+        )
+    else:
+        rows = [["mutant", "cell", "pass", "verdict", "first failing tensor", "case"]]
+        for v in verdicts:
+            verdict = "killed" if v.killed else "SURVIVED"
+            where = f"{v.tensor} ({v.oracle})" if v.oracle else v.tensor
+            rows.append(
+                [v.mutant.name, v.mutant.cell, v.to_json()["pass"], verdict, where, v.case_id]
+            )
+        print(format_table(rows))
+        print(f"\nkilled {killed}/{len(verdicts)} mutants: kill rate {100 * rate:.1f}%")
+    return EXIT_AGREE if killed == len(verdicts) else EXIT_DISAGREE
+
+
 def cmd_cells(args: argparse.Namespace) -> int:
     rows = [["cell", "states", "options", *ORACLE_CLASSES, "summary"]]
     for spec in all_cells().values():
@@ -304,6 +340,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument("--force", action="store_true", help="overwrite an existing file")
     record.set_defaults(run=cmd_record)
+
+    mutate = commands.add_parser(
+        "mutate", help="plant each catalogued bug in the reference and check it is caught"
+    )
+    mutate.add_argument("--cells", default=None, help="comma-separated (default: every cell)")
+    mutate.add_argument(
+        "--oracles",
+        type=_oracle_list,
+        default=None,
+        help=f"comma-separated (default: {','.join(DEFAULT_ORACLES)})",
+    )
+    mutate.add_argument("--json", action="store_true", help="print one JSON object")
+    mutate.set_defaults(run=cmd_mutate)
 
     cells = commands.add_parser("cells", help="registered cells and the oracles that run each")
     cells.set_defaults(run=cmd_cells)

@@ -1,18 +1,27 @@
-"""Planted bugs: textual edits of a reference cell's source, loaded as a separate module.
+"""Planted bugs: textual edits of the reference's source, loaded as a separate module.
 
-Each mutant must make the agreement checks fail; the test suite proves that it does, so a
-check that cannot fail cannot go unnoticed. ``find`` must occur exactly once in the source,
-so a refactor that removes it breaks the mutant loudly instead of silently testing nothing.
+Each mutant must make the agreement checks fail; the test suite and ``gradparity mutate``
+prove that it does, so a check that cannot fail cannot go unnoticed. ``find`` must occur
+exactly once in the source, so a refactor that removes it breaks the mutant loudly instead of
+silently testing nothing. A mutant edits its cell's reference module, or, with ``target``,
+another reference module that every cell's network uses (the loss).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 
+from oracles.cases import Case
 from oracles.registry import get_cell
+from reference_impl import network
+
+SHARED_TARGETS = {"reference_impl.loss": "softmax_cross_entropy"}  # module -> name network uses
 
 
 @dataclass(frozen=True)
@@ -25,9 +34,37 @@ class Mutant:
     options: tuple[tuple[str, object], ...] = ()  # case options the bug needs in order to show
     forward: bool = False  # a forward-pass bug: invisible to the numerical oracles, which
     # differentiate the (mutated) forward pass; only the framework oracles can catch it
+    target: str = ""  # a module of SHARED_TARGETS; empty: the cell's reference module
+
+    def case(self, dtype: str = "float64", **sizes: int) -> Case:
+        """A small case of the mutant's cell with the options its bug needs."""
+        fields = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2} | sizes
+        return Case.make(self.cell, options=dict(self.options), dtype=dtype, **fields)
+
+    def original(self) -> ModuleType:
+        if not self.target:
+            return get_cell(self.cell).reference_module()
+        if self.target not in SHARED_TARGETS:
+            raise ValueError(f"mutant {self.name}: cannot mutate {self.target}")
+        return importlib.import_module(self.target)
+
+    @contextmanager
+    def applied(self) -> Iterator[ModuleType | None]:
+        """Yields the cell module to run (None: the registered one) with the bug in place."""
+        mutated = self.load()
+        if not self.target:
+            yield mutated
+            return
+        name = SHARED_TARGETS[self.target]
+        saved = getattr(network, name)
+        setattr(network, name, getattr(mutated, name))
+        try:
+            yield None
+        finally:
+            setattr(network, name, saved)
 
     def load(self) -> ModuleType:
-        original = get_cell(self.cell).reference_module()
+        original = self.original()
         source = inspect.getsource(original)
         count = source.count(self.find)
         if count != 1:
@@ -181,5 +218,49 @@ MUTANTS = (
         "dc = dc",
         caught_by="grad/W_f",
         options=(("cell_clip", 0.5),),
+    ),
+    Mutant(
+        "peephole-lstm-forget-bias-in-backward",
+        "peephole_lstm",
+        "dz_f = dc * c[:, t] * sigmoid_grad(f)",
+        'dz_f = dc * c[:, t] * sigmoid_grad(f + options["forget_bias"])',
+        caught_by="grad/W_f",
+    ),
+    Mutant(
+        "dense-bias-gradient-from-first-row",
+        "dense",
+        '"b": dz.sum(axis=0)',
+        '"b": dz[0]',
+        caught_by="grad/b",
+    ),
+    Mutant(
+        "rnn-transposed-recurrent-weight-gradient",
+        "rnn",
+        '"U": h[:, :-1].reshape(-1, h.shape[-1]).T @ d_flat,',
+        '"U": (h[:, :-1].reshape(-1, h.shape[-1]).T @ d_flat).T,',
+        caught_by="grad/U",
+    ),
+    Mutant(
+        "rnn-recurrent-gradient-reads-h-of-the-wrong-step",
+        "rnn",
+        '"U": h[:, :-1].reshape(-1, h.shape[-1]).T @ d_flat,',
+        '"U": h[:, 1:].reshape(-1, h.shape[-1]).T @ d_flat,',
+        caught_by="grad/U",
+    ),
+    Mutant(
+        "loss-gradient-not-averaged-over-the-batch",
+        "rnn",
+        "    dlogits /= batch\n",
+        "",
+        caught_by="grad/W_y",
+        target="reference_impl.loss",
+    ),
+    Mutant(
+        "loss-gradient-target-term-dropped",
+        "dense",
+        "    dlogits[rows, targets] -= 1.0\n",
+        "",
+        caught_by="grad/W_y",
+        target="reference_impl.loss",
     ),
 )

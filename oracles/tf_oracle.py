@@ -46,6 +46,7 @@ def import_tensorflow():
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")  # one trace per shape is by design, not a warning
     return tf
 
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 import pytest
 
 from oracles.base import get_oracle
-from oracles.cases import Case
 from oracles.harness import compare_case
 from oracles.mutants import MUTANTS as CATALOGUE
 from oracles.registry import all_cells
@@ -16,21 +15,10 @@ MUTANTS = [m for m in CATALOGUE if m.cell in all_cells()]  # a removed cell take
 BACKWARD_MUTANTS = [m for m in MUTANTS if not m.forward]
 
 
-def _case(mutant, dtype: str = "float64") -> Case:
-    return Case.make(
-        mutant.cell,
-        options=dict(mutant.options),
-        input_size=3,
-        hidden_size=4,
-        seq_len=5,
-        batch=2,
-        dtype=dtype,
-    )
-
-
 def _assert_caught(mutant, oracles, dtype: str = "float64"):
-    case = _case(mutant, dtype)
-    report = compare_case(case, oracles, cell=mutant.load())
+    case = mutant.case(dtype)
+    with mutant.applied() as cell:
+        report = compare_case(case, oracles, cell=cell)
     failed = {c.tensor: c for c in report.failures()}
     assert mutant.caught_by in failed, f"{mutant.name} survived on {mutant.caught_by}"
     caught = failed[mutant.caught_by]
@@ -44,7 +32,7 @@ def _assert_caught(mutant, oracles, dtype: str = "float64"):
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_planted_bug_is_caught_by_the_frameworks(mutant):
-    spec = _case(mutant).spec
+    spec = mutant.case().spec
     available = [n for n in ("torch", "tf") if not get_oracle(n).unsupported(spec)]
     if not available:
         pytest.skip("no framework oracle installed")
@@ -60,7 +48,7 @@ def test_backward_bug_is_caught_by_complex_step_alone(mutant, dtype):
 def test_unmutated_reference_agrees():
     """The control: the same cases with the real reference pass."""
     for mutant in MUTANTS:
-        report = compare_case(_case(mutant), ["numerical"])
+        report = compare_case(mutant.case(), ["numerical"])
         assert report.agree, [c.message("", "") for c in report.failures()]
 
 

@@ -1,0 +1,45 @@
+"""``gradparity mutate``: every catalogued bug is killed, and the kill rate is printed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from oracles.cli import main
+from oracles.mutate import run_mutant, selected_mutants
+
+MINIMUM_CATALOGUE = 25
+
+
+def test_every_mutant_is_killed_and_the_kill_rate_is_100_percent(capsys):
+    code = main(["mutate", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    survivors = [r["mutant"] for r in report["results"] if not r["killed"]]
+    assert not survivors, f"survived: {survivors}"
+    assert report["mutants"] == len(selected_mutants()) >= MINIMUM_CATALOGUE
+    assert report["kill_rate"] == 1.0 and code == 0
+    assert all(r["tensor"] and r["case"] for r in report["results"])
+
+
+def test_a_harmless_edit_survives_and_mutate_says_so(capsys):
+    """The control: an edit that changes nothing must be reported as surviving."""
+    mutant = selected_mutants()[0]
+    harmless = replace(mutant, name="harmless", replace=mutant.find)
+    verdict = run_mutant(harmless, ["numerical"])
+    assert not verdict.killed and verdict.cases_run >= 2
+
+
+def test_mutate_prints_the_kill_rate_and_exits_1_on_a_survivor(capsys):
+    """A forward-pass bug is invisible to the numerical oracles alone: mutate must say so."""
+    forward = next(m for m in selected_mutants() if m.forward)
+    code = main(["mutate", "--cells", forward.cell, "--oracles", "numerical"])
+    out = capsys.readouterr().out
+    total = sum(m.cell == forward.cell for m in selected_mutants())
+    assert code == 1 and f"{forward.name} " in out and "SURVIVED" in out
+    assert f"killed {total - 1}/{total} mutants: kill rate" in out
+
+
+def test_mutate_unknown_cell_is_exit_2(capsys):
+    code = main(["mutate", "--cells", "no-such-cell"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "expected registered cells" in err
