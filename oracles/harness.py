@@ -14,6 +14,7 @@ from oracles.errors import InputError, OracleUnavailable
 from oracles.programs import run_program
 from oracles.registry import CellSpec
 from oracles.tolerances import Tolerance, tolerance
+from oracles.validate import validate_problem
 from reference_impl import network
 from reference_impl.network import Problem
 
@@ -56,10 +57,12 @@ def resolve_oracles(names: Iterable[str] | None, spec: CellSpec, report: Report)
 
 
 def run_reference(spec: CellSpec, problem: Problem, cell: ModuleType | None = None) -> Tensors:
+    validate_problem(spec, problem)
     return network.run(spec.reference_for(problem.options, cell), problem)
 
 
 def run_oracle(oracle: Oracle, spec: CellSpec, problem: Problem) -> Tensors:
+    validate_problem(spec, problem)
     reason = oracle.unsupported(spec)
     if reason:
         raise OracleUnavailable(reason)
