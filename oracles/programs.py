@@ -97,6 +97,9 @@ def _forward_with(ops: Mapping[str, Callable], program: Sequence[Eq], values: di
 def run_torch(program: Sequence[Eq], inputs: Mapping[str, np.ndarray], output: str) -> Arrays:
     import torch
 
+    from oracles.determinism import pin_torch
+
+    pin_torch(torch)
     values = {n: torch.tensor(v, requires_grad=True) for n, v in inputs.items()}
     values = _forward_with(_torch_ops(torch), program, values)
     names = differentiated(program, inputs, output)

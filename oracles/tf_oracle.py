@@ -9,7 +9,6 @@ problem of a known shape is not traced again.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from oracles.base import Tensors, framework_missing, require_builder
+from oracles.determinism import pin_environment, pin_tensorflow
 from oracles.registry import CellSpec
 from oracles.stacking import run_stack
 from reference_impl.network import Problem
@@ -41,11 +41,11 @@ class KerasNet:
 
 
 def import_tensorflow():
-    """Import TensorFlow once, quietly, with oneDNN's reordering of float sums switched off."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    """Import TensorFlow quietly, with the settings of ``oracles.determinism``."""
+    pin_environment()
     import tensorflow as tf
 
+    pin_tensorflow(tf)
     tf.get_logger().setLevel("ERROR")  # one trace per shape is by design, not a warning
     return tf
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from oracles.base import Tensors, framework_missing, require_builder
+from oracles.determinism import pin_torch
 from oracles.registry import CellSpec
 from oracles.stacking import run_stack
 from reference_impl.network import Problem
@@ -77,6 +78,8 @@ class TorchOracle:
     def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
         import torch
         import torch.nn.functional as F
+
+        pin_torch(torch)
 
         require_builder(spec, self.name)
         dtype = getattr(torch, str(problem.x.dtype))

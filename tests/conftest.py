@@ -1,4 +1,5 @@
-"""Shared test fixtures: the certify results log."""
+"""Shared test fixtures: the certify results log. Its import of ``oracles`` comes before any
+NumPy import, which pins the settings that change result bits (``oracles.determinism``)."""
 
 from __future__ import annotations
 

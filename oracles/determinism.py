@@ -1,0 +1,52 @@
+"""The settings that change the bits of results, pinned in one place.
+
+Measured on this project's machine: NumPy's OpenBLAS gives different last bits for the same
+product when it starts with 1 or 2 threads (the count is read once, when the library loads;
+changing it at run time does not restore the other result). PyTorch and TensorFlow split CPU
+reductions by their intra-op thread count, and oneDNN reorders float sums. So every process
+that computes results (the CLI, every pytest-xdist worker) runs with:
+
+    OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = GRADPARITY_THREADS (default 1)
+    torch.set_num_threads(GRADPARITY_THREADS)
+    TensorFlow intra-op and inter-op threads = GRADPARITY_THREADS, op determinism on
+    TF_ENABLE_ONEDNN_OPTS = 0
+
+The environment variables are set (unless already set) when ``oracles`` is first imported,
+which must happen before NumPy loads for the BLAS setting to apply: the ``gradparity``
+command and the test suite's conftest both do that. Explicitly set variables win.
+"""
+
+from __future__ import annotations
+
+import os
+
+THREADS_ENV = "GRADPARITY_THREADS"
+_BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def thread_count() -> int:
+    value = os.environ.get(THREADS_ENV, "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def pin_environment() -> None:
+    """Set the thread and oneDNN variables (without overriding explicit ones)."""
+    for name in _BLAS_VARIABLES:
+        os.environ.setdefault(name, str(thread_count()))
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pin_torch(torch) -> None:
+    if torch.get_num_threads() != thread_count():
+        torch.set_num_threads(thread_count())
+
+
+def pin_tensorflow(tf) -> None:
+    """Before TensorFlow's runtime starts: thread pools and deterministic kernels."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(thread_count())
+        tf.config.threading.set_inter_op_parallelism_threads(thread_count())
+    except RuntimeError:  # the runtime already started (someone used TF first): leave it
+        pass
+    tf.config.experimental.enable_op_determinism()

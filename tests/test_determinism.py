@@ -1,0 +1,83 @@
+"""Determinism: the reference gives the same bits in every process, and a parallel pytest run
+gives exactly the outcomes and numbers of a serial one (settings: ``oracles.determinism``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from oracles.cases import Case, make_problem
+from oracles.certify import RESULTS_ENV, read_results
+from oracles.determinism import thread_count
+from oracles.harness import run_reference
+from oracles.registry import all_cells
+
+ROOT = Path(__file__).parents[1]
+
+
+def reference_digest() -> str:
+    """SHA-256 of every tensor of every cell's reference on sizes where BLAS blocking matters."""
+    digest = hashlib.sha256()
+    for name, spec in all_cells().items():
+        for dtype in ("float32", "float64"):
+            case = Case.make(name, input_size=48, hidden_size=64, seq_len=20, batch=16, dtype=dtype)
+            for tensor, value in sorted(run_reference(spec, make_problem(case)).items()):
+                digest.update(tensor.encode())
+                digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def _digest_in_a_new_process(hash_seed: str) -> str:
+    code = "from test_determinism import reference_digest; print(reference_digest())"
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT / "tests")}
+    # a fresh interpreter imports oracles (and so pins the settings) before NumPy
+    done = subprocess.run(
+        [sys.executable, "-c", "import oracles\n" + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_the_settings_are_pinned_in_this_process():
+    assert os.environ["OPENBLAS_NUM_THREADS"] == str(thread_count())
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
+def test_reference_is_bitwise_identical_across_runs_and_processes():
+    here = reference_digest()
+    assert reference_digest() == here
+    assert _digest_in_a_new_process("1") == here
+    assert _digest_in_a_new_process("12345") == here
+
+
+def _run_suite_slice(tmp_path: Path, workers: str) -> dict[str, tuple]:
+    results = tmp_path / f"results-{workers}"
+    results.mkdir()
+    subset = "rnn- and T7- and H3- and B4-"
+    command = [sys.executable, "-m", "pytest", "tests/test_agreement.py", "-q"]
+    command += ["-k", subset, "-n", workers]
+    if workers != "0":
+        command += ["--dist", "loadgroup"]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, RESULTS_ENV: str(results)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    rows = read_results(results)
+    assert rows, "the slice ran no agreement test"
+    return {f"{r['case']}-{r['oracle']}-{r['tensor']}": (r["ok"], r["max_rel_err"]) for r in rows}
+
+
+def test_parallel_and_serial_runs_give_identical_outcomes_and_numbers(tmp_path):
+    serial = _run_suite_slice(tmp_path, "0")
+    parallel = _run_suite_slice(tmp_path, "2")
+    assert serial == parallel
