@@ -211,7 +211,7 @@ def _print_reproduction(fixture, report: Report, summary: dict) -> None:
 
 def reproduction_table(report: Report) -> str:
     """Rows: expected tensors; columns: implementations, each 'ok'/'no' with its max |dev|."""
-    implementations = list(dict.fromkeys(c.oracle for c in report.comparisons))
+    implementations = list(dict.fromkeys([*report.ran, *(c.oracle for c in report.comparisons)]))
     implementations += [name for name in report.skipped if name not in implementations]
     tensors = list(dict.fromkeys(c.tensor for c in report.comparisons))
     cells = {(c.tensor, c.oracle): c for c in report.comparisons}

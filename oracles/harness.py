@@ -23,6 +23,7 @@ from reference_impl.network import Problem
 class Report:
     comparisons: list[Comparison] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # oracle -> reason
+    ran: list[str] = field(default_factory=list)  # the implementations run, in order
 
     @property
     def agree(self) -> bool:
@@ -161,6 +162,7 @@ def reproduce_fixture(fixture, oracle_names: Iterable[str] | None = None) -> Rep
     runs = (_program_runs if fixture.kind == "program" else _cell_runs)(
         fixture, oracle_names, report
     )
+    report.ran = list(runs)
     for name, tensors in runs.items():
         for tensor, expected in fixture.expected.items():
             if tensor in tensors:
