@@ -76,7 +76,7 @@ class TFOracle:
                 net = stack_units(tf, builder.load(), spec, problem, dtype)
             else:
                 net = builder.load()(problem.params, problem.options, dtype)
-            self._compiled[key] = (net, _compile(tf, net))
+            self._compiled[key] = (net, _compile(tf, net, _signature(tf, problem)))
         net, step = self._compiled[key]
         for variable, value in zip(net.weights, net.from_canonical(problem.params), strict=True):
             variable.assign(value)
@@ -129,8 +129,26 @@ def stack_units(tf, build, spec: CellSpec, problem: Problem, dtype: str) -> Kera
     return KerasNet(weights, call, from_canonical, to_canonical)
 
 
-def _compile(tf, net: KerasNet) -> Callable:
-    @tf.function(reduce_retracing=True)
+def _signature(tf, problem: Problem) -> list:
+    """Input specs with the batch and time axes left open: one trace serves every B and T."""
+
+    def open_axes(value: np.ndarray, fixed_trailing: int = 1):
+        shape = [None] * (value.ndim - fixed_trailing) + list(
+            value.shape[value.ndim - fixed_trailing :]
+        )
+        return tf.TensorSpec(shape, tf.as_dtype(value.dtype))
+
+    return [
+        open_axes(problem.x),
+        {s: open_axes(v) for s, v in problem.state0.items()},
+        {k: tf.TensorSpec(v.shape, tf.as_dtype(v.dtype)) for k, v in problem.head.items()},
+        tf.TensorSpec([None], tf.int64),
+        {k: open_axes(v) for k, v in problem.probes.items()},
+    ]
+
+
+def _compile(tf, net: KerasNet, signature: list) -> Callable:
+    @tf.function(input_signature=signature)
     def step(x, state0, head, targets, probes):
         with tf.GradientTape() as tape:
             tape.watch([x, *state0.values(), *head.values()])
