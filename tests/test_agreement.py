@@ -37,12 +37,14 @@ def _agreement_params():
 @pytest.mark.parametrize(("case", "oracle_name", "tensor"), list(_agreement_params()))
 def test_agreement(case, oracle_name, tensor, results_log):
     oracle = get_oracle(oracle_name)
-    reason = oracle.unsupported(case.spec)
-    if reason:
-        pytest.skip(reason)
+    row = {"cell": case.cell, "case": case.id, "oracle": oracle_name, "dtype": case.dtype}
     try:
+        reason = oracle.unsupported(case.spec)
+        if reason:
+            raise OracleUnavailable(reason)
         theirs = cached_oracle(case, oracle_name)
     except OracleUnavailable as error:
+        results_log({**row, "skipped": str(error)})
         pytest.skip(str(error))
     kind = kind_for(oracle, tensor)
     comparison = compare_tensor(
@@ -55,10 +57,9 @@ def test_agreement(case, oracle_name, tensor, results_log):
     )
     results_log(
         {
-            "cell": case.cell,
-            "case": case.id,
-            "oracle": oracle_name,
-            "dtype": case.dtype,
+            **row,
+            "seq_len": case.seq_len,
+            "hidden_size": case.hidden_size,
             "tensor": tensor,
             "kind": kind,
             "max_rel_err": comparison.max_rel_err,
