@@ -53,12 +53,14 @@ def _known_params():
 
 def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
     oracle = get_oracle(oracle_name)
-    reason = oracle.unsupported(case.spec)
-    if reason:
-        pytest.skip(reason)
+    row = {"cell": case.cell, "case": case.id, "oracle": oracle_name, "dtype": case.dtype}
     try:
+        reason = oracle.unsupported(case.spec)
+        if reason:
+            raise OracleUnavailable(reason)
         theirs = cached_oracle(case, oracle_name)
     except OracleUnavailable as error:
+        results_log({**row, "skipped": str(error)})
         pytest.skip(str(error))
     reference = cached_reference(case)
     comparisons = []
@@ -75,10 +77,9 @@ def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
         comparisons.append(comparison)
         results_log(
             {
-                "cell": case.cell,
-                "case": case.id,
-                "oracle": oracle_name,
-                "dtype": case.dtype,
+                **row,
+                "seq_len": case.seq_len,
+                "hidden_size": case.hidden_size,
                 "tensor": tensor,
                 "kind": kind,
                 "max_rel_err": comparison.max_rel_err,
