@@ -28,6 +28,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -175,6 +176,14 @@ def _reference_call(case: Case) -> Callable[[], Any]:
     return lambda: network.run(cell, problem)
 
 
+def _readable_call(case: Case) -> Callable[[], Any]:
+    spec, problem = case.spec, make_problem(case)
+    module = spec.reference_module()
+    form = SimpleNamespace(forward=module.forward_readable, backward=module.backward_readable)
+    cell = spec.reference_for(problem.options, form)
+    return lambda: network.run(cell, problem)
+
+
 def _torch_call(case: Case) -> Callable[[], Any]:
     from oracles.torch_oracle import differentiate
 
@@ -216,9 +225,13 @@ def _ratio(numerator: float, denominator: float | None) -> float | None:
     return None if denominator is None else numerator / denominator
 
 
-def bench_row(case: Case, frameworks: Sequence[str], repeats: int) -> dict[str, Any]:
+def bench_row(
+    case: Case, frameworks: Sequence[str], repeats: int, readable: bool = False
+) -> dict[str, Any]:
     calls = {"reference": _reference_call(case)}
     calls |= {name: CALLS[name](case) for name in frameworks if name in case.spec.builders}
+    if readable and hasattr(case.spec.reference_module(), "forward_readable"):
+        calls["readable"] = _readable_call(case)
     gc.collect()
     medians = time_interleaved(calls, repeats)
     row: dict[str, Any] = {"cell": case.cell, "dtype": case.dtype}
@@ -231,6 +244,8 @@ def bench_row(case: Case, frameworks: Sequence[str], repeats: int) -> dict[str, 
         row[f"{name}_cpu_s"] = timed and timed["cpu"]
         row[f"ratio_{name}"] = _ratio(reference["wall"], timed and timed["wall"])
         row[f"ratio_{name}_cpu"] = _ratio(reference["cpu"], timed and timed["cpu"])
+    timed = medians.get("readable")  # the readable form of the reference, when asked
+    row["readable_s"], row["readable_cpu_s"] = timed and timed["wall"], timed and timed["cpu"]
     return row
 
 
@@ -321,6 +336,7 @@ def bench(
     threads: int = 1,
     frameworks: Sequence[str] = FRAMEWORKS,
     dtypes: Sequence[str] = DTYPES,
+    readable: bool = False,
 ) -> dict[str, Any]:
     """Every row (cell × size × dtype), timed, and the reference's cache memory of each."""
     if repeats < 1:
@@ -336,7 +352,7 @@ def bench(
     effective = set_threads(threads, available)
     sizes = [Size(*s) for s in (QUICK_SIZES if quick else SIZES)]
     rows = [
-        bench_row(size.case(cell, dtype), available, repeats)
+        bench_row(size.case(cell, dtype), available, repeats, readable)
         for cell in cells
         for size in sizes
         for dtype in dtypes
@@ -376,8 +392,10 @@ def _size(size: int | None) -> str:
 
 def table_rows(result: Mapping[str, Any]) -> tuple[list[list[str]], list[list[str]]]:
     """The timing table and the memory table, as rows of text (headers first)."""
+    readable = any(r["readable_s"] is not None for r in result["rows"])
     timing = [["cell", "B", "T", "I", "H", "dtype", "ref ms", "torch ms", "tf ms"]]
     timing[0] += ["ref/torch", "ref/tf", "cpu: ref/torch", "ref/tf"]
+    timing[0] += ["readable ms"] if readable else []
     for r in result["rows"]:
         timing.append(
             [
@@ -387,6 +405,7 @@ def table_rows(result: Mapping[str, Any]) -> tuple[list[list[str]], list[list[st
                 *(_ms(r[f"{name}_s"]) for name in ("reference", *FRAMEWORKS)),
                 *(_x(r[f"ratio_{name}"]) for name in FRAMEWORKS),
                 *(_x(r[f"ratio_{name}_cpu"]) for name in FRAMEWORKS),
+                *([_ms(r["readable_s"])] if readable else []),
             ]
         )
     memory = [["cell", "B", "T", "H", "dtype", "cache", "without x", "readable's"]]

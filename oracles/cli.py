@@ -238,7 +238,13 @@ def _positive(text: str) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from oracles.bench import bench, parse_cells, table_rows
 
-    result = bench(parse_cells(args.cells), args.repeats, quick=args.quick, threads=args.threads)
+    result = bench(
+        parse_cells(args.cells),
+        args.repeats,
+        quick=args.quick,
+        threads=args.threads,
+        readable=args.readable,
+    )
     if args.json:
         print(json.dumps(result))
         return EXIT_AGREE
@@ -304,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=_positive, default=7, help="rounds per row (default 7)")
     bench.add_argument("--threads", type=_positive, default=1, help="for every library (1)")
     bench.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    bench.add_argument(
+        "--readable", action="store_true", help="also time the reference's readable form"
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(run=cmd_bench)
     return parser

@@ -23,15 +23,17 @@ cell has one more parameter and a narrower h:
 
 Two implementations of the same equations:
 
-- ``forward`` / ``backward`` (the registered reference, fast): time-major buffers [T, B, ·]
-  allocated once; the gates' weights concatenated in the block order i f o g (the three sigmoid
-  gates side by side, so one sigmoid covers them), the input projection of every step one
-  product before the loop, one recurrent product per step, the activations applied in place;
-  the backward pass keeps the gradients of the pre-activations of every step in one [T, B, 4H]
-  buffer, so each weight gradient is one product after the loop, and takes the activations'
-  derivatives for every step at once from the cached gates.
-- ``forward_readable`` / ``backward_readable``: the same equations step by step, gate by gate,
-  as written above; ``tests/test_fast_reference.py`` checks that both agree to rounding.
+- ``forward`` / ``backward``, the registered reference (fast). The gates' weights are
+  concatenated in the block order i f o g (the three sigmoid gates side by side, so one sigmoid
+  call covers them); the input product of every step is one product before the loop, the
+  recurrent one is one product per step. Buffers are allocated once, time-major, and worked on
+  in place. Inside, they hold transposes: column vectors [features, B] per step
+  (z_tᵀ = Wᵀ x_tᵀ + Uᵀ h_{t-1}ᵀ + bᵀ), so that each gate is a contiguous block of rows (NumPy's
+  element-wise loops are several times slower on strided blocks). The backward pass keeps
+  d J / d z_t of every step side by side in columns, so each weight gradient is one product
+  after the loop.
+- ``forward_readable`` / ``backward_readable``: the same equations in the row-vector layout
+  above, gate by gate; ``tests/test_fast_reference.py`` checks that both agree to rounding.
 """
 
 from __future__ import annotations

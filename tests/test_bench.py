@@ -11,7 +11,7 @@ from oracles.bench import fast_cells
 from oracles.cli import main
 
 ROW_KEYS = {"cell", "dtype", "batch", "seq_len", "input_size", "hidden_size"}
-ROW_KEYS |= {"reference_s", "reference_cpu_s"}
+ROW_KEYS |= {"reference_s", "reference_cpu_s", "readable_s", "readable_cpu_s"}
 ROW_KEYS |= {f"{k}{s}" for k in ("torch", "tf") for s in ("_s", "_cpu_s")}
 ROW_KEYS |= {f"ratio_{k}{s}" for k in ("torch", "tf") for s in ("", "_cpu")}
 MEMORY_KEYS = {"cell", "dtype", "batch", "seq_len", "input_size", "hidden_size", "cache_bytes"}
@@ -39,6 +39,7 @@ def test_bench_json_on_tiny_sizes(capsys):
     for row in result["rows"]:
         assert set(row) == ROW_KEYS
         assert _positive_finite(row["reference_s"]) and _positive_finite(row["reference_cpu_s"])
+        assert row["readable_s"] is None  # only with --readable
         for name in ("torch", "tf"):
             ratios = [row[f"ratio_{name}"], row[f"ratio_{name}_cpu"]]
             if name in skipped:
@@ -55,10 +56,10 @@ def test_bench_json_on_tiny_sizes(capsys):
 
 
 def test_bench_table(capsys):
-    code = main(["bench", "--quick", "--repeats", "1", "--cells", "rnn"])
+    code = main(["bench", "--quick", "--repeats", "1", "--cells", "rnn", "--readable"])
     out, _ = capsys.readouterr()
     assert code == 0
-    assert "ref/torch" in out and "ref/tf" in out and "cache" in out
+    assert "ref/torch" in out and "ref/tf" in out and "readable ms" in out and "cache" in out
     assert sum(line.startswith("rnn ") for line in out.splitlines()) == 4  # 2 timing, 2 memory
 
 
