@@ -1,5 +1,5 @@
 """The ``gradparity`` command line: compare, reproduce, record, mutate, cells, certify, report,
-derivation.
+derivation, bench.
 
 Exit status: 0 everything agrees (``report``: the report is written), 1 something disagrees,
 2 bad input (one line on stderr, no traceback).
@@ -390,6 +390,46 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from oracles.bench import bench, parse_cells, table_rows
+
+    result = bench(
+        parse_cells(args.cells),
+        args.repeats,
+        quick=args.quick,
+        threads=args.threads,
+        readable=args.readable,
+    )
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_AGREE
+    env = result["environment"]
+    print(f"{env['cpu']}, {env['cores']} cores; threads {env['threads']}")
+    print(", ".join(f"{k} {v}" for k, v in env["versions"].items()))
+    print(result["method"])
+    timing, memory = table_rows(result)
+    print("\n" + format_table(timing))
+    print("\nreference BPTT cache (arrays held for the backward pass) and tracemalloc peaks")
+    print(format_table(memory))
+    _print_skipped_list(result["skipped"])
+    return EXIT_AGREE
+
+
+def _print_skipped_list(skipped: Sequence[dict[str, str]]) -> None:
+    for entry in skipped:
+        print(f"skipped {entry['oracle']}: {entry['reason']}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradparity", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -468,6 +508,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     derivation.add_argument("--json", action="store_true", help="print one JSON object")
     derivation.set_defaults(run=cmd_derivation)
+
+    bench = commands.add_parser(
+        "bench", help="forward+backward time of the reference, torch and tf; cache memory"
+    )
+    bench.add_argument(
+        "--cells", default=None, help="comma-separated (default: cells with a fast reference)"
+    )
+    bench.add_argument("--repeats", type=_positive, default=7, help="rounds per row (default 7)")
+    bench.add_argument("--threads", type=_positive, default=1, help="for every library (1)")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    bench.add_argument(
+        "--readable", action="store_true", help="also time the reference's readable form"
+    )
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 

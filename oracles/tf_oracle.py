@@ -64,6 +64,20 @@ class TFOracle:
         return framework_missing("tensorflow", "tf")
 
     def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
+        net, step, arguments = self.prepare(spec, problem)
+        outputs, final, loss, grads = step(*arguments)
+        result: Tensors = {"outputs": outputs.numpy()}
+        result |= {f"{s}_T": v.numpy() for s, v in final.items()}
+        result["loss"] = loss.numpy()
+        weight_grads = [g.numpy() for g in grads["weights"]]
+        result |= {f"grad/{k}": v for k, v in net.to_canonical(weight_grads).items()}
+        result |= {f"grad/{k}": v.numpy() for k, v in grads["inputs"].items()}
+        return result
+
+    def prepare(self, spec: CellSpec, problem: Problem) -> tuple[KerasNet, Callable, tuple]:
+        """The cell's net (built once per cell, shapes, dtype and options) with the weights of
+        ``problem`` assigned, its ``tf.function`` step and the step's arguments for ``problem``.
+        ``step(*arguments)`` returns ``(outputs, final, loss, {"weights": …, "inputs": …})``."""
         tf = import_tensorflow()
         require_builder(spec, self.name)
         dtype = str(problem.x.dtype)
@@ -80,21 +94,14 @@ class TFOracle:
         net, step = self._compiled[key]
         for variable, value in zip(net.weights, net.from_canonical(problem.params), strict=True):
             variable.assign(value)
-
-        outputs, final, loss, grads = step(
+        arguments = (
             tf.constant(problem.x),
             {s: tf.constant(v) for s, v in problem.state0.items()},
             {k: tf.constant(v) for k, v in problem.head.items()},
             tf.constant(problem.targets, dtype=tf.int64),
             {k: tf.constant(v) for k, v in problem.probes.items()},
         )
-        result: Tensors = {"outputs": outputs.numpy()}
-        result |= {f"{s}_T": v.numpy() for s, v in final.items()}
-        result["loss"] = loss.numpy()
-        weight_grads = [g.numpy() for g in grads["weights"]]
-        result |= {f"grad/{k}": v for k, v in net.to_canonical(weight_grads).items()}
-        result |= {f"grad/{k}": v.numpy() for k, v in grads["inputs"].items()}
-        return result
+        return net, step, arguments
 
 
 def stack_units(tf, build, spec: CellSpec, problem: Problem, dtype: str) -> KerasNet:
