@@ -1,5 +1,6 @@
 """``gradparity certify``: the agreement suite on the default configuration, in parallel,
-summarized as one table: cell × oracle × dtype, worst relative error per tensor kind."""
+summarized as one table: cell × oracle × dtype, worst relative error per tensor kind; then the
+error report (oracles/report.py) built from the same results."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from oracles.errors import InputError
+from oracles.report import (
+    DEFAULT_OUT,
+    Clock,
+    ReportData,
+    check_out,
+    points_from_results,
+    write_report,
+)
 from oracles.tables import format_table
 
 RESULTS_ENV = "GRADPARITY_RESULTS_DIR"
@@ -27,7 +36,7 @@ def read_results(directory: Path) -> list[dict]:
 
 def summarize(rows: list[dict]) -> tuple[str, bool]:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    for row in rows:
+    for row in (r for r in rows if "skipped" not in r):
         groups[(row["cell"], row["oracle"], row["dtype"])].append(row)
     table = [
         ["cell", "oracle", "dtype", "value", "gradient", "tol used", "checks", "known", "result"]
@@ -49,7 +58,21 @@ def summarize(rows: list[dict]) -> tuple[str, bool]:
     return format_table(table), all_ok
 
 
-def certify(workers: str = "auto", extra: list[str] | None = None) -> int:
+def write_certify_report(rows: list[dict], out: Path, clock: Clock) -> None:
+    points, skipped = points_from_results(rows)
+    description = [
+        f"Built from `gradparity certify`: the agreement suite ({SUITE.name}) on the registry's"
+        " sample cases. Each point is the worst over the hidden sizes, batches, seeds, options"
+        " and stacked cases at that sequence length (hidden size for a cell without a time axis).",
+    ]
+    data = ReportData("gradparity certify report", description, points, skipped, clock)
+    files = write_report(data, out)
+    print(f"report: {out / files[0]} and {len(files) - 1} plots")
+
+
+def certify(workers: str = "auto", extra: list[str] | None = None, out: Path = DEFAULT_OUT) -> int:
+    clock = Clock()
+    check_out(out)
     if not SUITE.exists():
         raise InputError(
             f"certify runs the agreement suite {SUITE}, which is not there:"
@@ -89,6 +112,7 @@ def certify(workers: str = "auto", extra: list[str] | None = None) -> int:
         " |diff| / (atol + rtol·scale), above 100% fails; known: strict xfails from the registry"
     )
     print("pytest: " + (tail[0] if tail else "no output"))
+    write_certify_report(rows, out, clock)
     if completed.returncode == 1 or not all_ok:
         print(
             "CERTIFICATION FAILED: rerun the failing tests for the full messages", file=sys.stderr

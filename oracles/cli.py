@@ -1,7 +1,8 @@
-"""The ``gradparity`` command line: compare, reproduce, record, mutate, cells, certify, derivation.
+"""The ``gradparity`` command line: compare, reproduce, record, mutate, cells, certify, report,
+derivation, bench.
 
-Exit status: 0 everything agrees, 1 something disagrees, 2 bad input (one line on stderr,
-no traceback).
+Exit status: 0 everything agrees (``report``: the report is written), 1 something disagrees,
+2 bad input (one line on stderr, no traceback).
 """
 
 from __future__ import annotations
@@ -10,13 +11,24 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from oracles.base import DEFAULT_ORACLES, ORACLE_CLASSES, get_oracle
 from oracles.cases import DTYPES, HEADS, Case
 from oracles.compare import Comparison
 from oracles.errors import InputError, OracleUnavailable
 from oracles.harness import Report, compare_case, reproduce_fixture
-from oracles.registry import all_cells
+from oracles.registry import all_cells, get_cell
+from oracles.report import (
+    DEFAULT_OUT,
+    Clock,
+    ReportData,
+    check_out,
+    summary_json,
+    summary_rows,
+    write_report,
+)
+from oracles.sweep import HIDDEN_SIZES, SEQ_LENS, Sweep, run_sweep
 from oracles.tables import format_table
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
@@ -34,6 +46,30 @@ def _oracle_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"--oracles {text!r}: expected a comma-separated list of {', '.join(ORACLE_CLASSES)}"
         )
+    return names
+
+
+def _positive_ints(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(dict.fromkeys(int(v) for v in text.split(",")))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected positive integers, e.g. 1,10,100")
+    return values
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a comma-separated list")
+    return names
+
+
+def _dtype_list(text: str) -> tuple[str, ...]:
+    names = _names(text)
+    if set(names) - set(DTYPES):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected some of {','.join(DTYPES)}")
     return names
 
 
@@ -297,13 +333,101 @@ def cmd_cells(args: argparse.Namespace) -> int:
 def cmd_certify(args: argparse.Namespace) -> int:
     from oracles.certify import certify
 
-    return certify(workers=args.workers, extra=args.pytest_args)
+    return certify(workers=args.workers, extra=args.pytest_args, out=args.out)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    clock = Clock()
+    cells = args.cells or tuple(all_cells())
+    for cell in cells:
+        get_cell(cell)
+    out = args.out
+    check_out(out)
+    sweep = Sweep(cells, args.seq_lens, args.hidden_sizes, args.dtypes, args.oracles)
+    points, skipped = run_sweep(sweep, sweep.cases())
+    data = ReportData("gradparity report", sweep.describe(), points, skipped, clock)
+    files = write_report(data, out)
+    if args.json:
+        print(json.dumps(summary_json(data, out, files)))
+    else:
+        wall, cpu = clock.elapsed()
+        print(format_table(summary_rows(points)))
+        plots = len(files) - 1
+        print(f"\nwrote {out / files[0]} and {plots} plots ({wall:.0f} s, {cpu:.0f} s CPU)")
+    for (cell, oracle), reasons in skipped.items():
+        for reason in reasons:
+            print(f"skipped {oracle} on {cell}: {reason}", file=sys.stderr)
+    return EXIT_AGREE
 
 
 def cmd_derivation(args: argparse.Namespace) -> int:
     from oracles.derivations import derivation_command
 
     return derivation_command(args.forward, args.backward, args.output, args.inputs, args.json)
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    def listed(values: Sequence) -> str:
+        return ",".join(map(str, values))
+
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default: {DEFAULT_OUT}"
+    )
+    parser.add_argument("--cells", type=_names, default=None, help="default: every cell")
+    parser.add_argument("--seq-lens", type=_positive_ints, default=SEQ_LENS, metavar="T,T")
+    parser.add_argument("--hidden-sizes", type=_positive_ints, default=HIDDEN_SIZES, metavar="H,H")
+    parser.add_argument("--dtypes", type=_dtype_list, default=DTYPES, metavar="DTYPE,DTYPE")
+    parser.add_argument(
+        "--oracles",
+        type=lambda text: tuple(_oracle_list(text)),
+        default=DEFAULT_ORACLES,
+        help=f"comma-separated (default: {listed(DEFAULT_ORACLES)})",
+    )
+    parser.add_argument("--json", action="store_true", help="print a summary as one JSON object")
+    parser.epilog = (
+        f"defaults: --seq-lens {listed(SEQ_LENS)} --hidden-sizes {listed(HIDDEN_SIZES)};"
+        " exit 0 once the report is written (errors above the tolerance are marked in it)"
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from oracles.bench import bench, parse_cells, table_rows
+
+    result = bench(
+        parse_cells(args.cells),
+        args.repeats,
+        quick=args.quick,
+        threads=args.threads,
+        readable=args.readable,
+    )
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_AGREE
+    env = result["environment"]
+    print(f"{env['cpu']}, {env['cores']} cores; threads {env['threads']}")
+    print(", ".join(f"{k} {v}" for k, v in env["versions"].items()))
+    print(result["method"])
+    timing, memory = table_rows(result)
+    print("\n" + format_table(timing))
+    print("\nreference BPTT cache (arrays held for the backward pass) and tracemalloc peaks")
+    print(format_table(memory))
+    _print_skipped_list(result["skipped"])
+    return EXIT_AGREE
+
+
+def _print_skipped_list(skipped: Sequence[dict[str, str]]) -> None:
+    for entry in skipped:
+        print(f"skipped {entry['oracle']}: {entry['reason']}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -361,8 +485,17 @@ def build_parser() -> argparse.ArgumentParser:
         "certify", help="the agreement suite on the default configuration"
     )
     certify.add_argument("--workers", default="auto", help="pytest-xdist workers (default auto)")
+    certify.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where to write the report"
+    )
     certify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     certify.set_defaults(run=cmd_certify)
+
+    report = commands.add_parser(
+        "report", help="worst error per tensor group against sequence length, as plots"
+    )
+    _report_arguments(report)
+    report.set_defaults(run=cmd_report)
 
     derivation = commands.add_parser(
         "derivation", help="check a hand-written backward pass in the slides' deriv() notation"
@@ -375,6 +508,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     derivation.add_argument("--json", action="store_true", help="print one JSON object")
     derivation.set_defaults(run=cmd_derivation)
+
+    bench = commands.add_parser(
+        "bench", help="forward+backward time of the reference, torch and tf; cache memory"
+    )
+    bench.add_argument(
+        "--cells", default=None, help="comma-separated (default: cells with a fast reference)"
+    )
+    bench.add_argument("--repeats", type=_positive, default=7, help="rounds per row (default 7)")
+    bench.add_argument("--threads", type=_positive, default=1, help="for every library (1)")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    bench.add_argument(
+        "--readable", action="store_true", help="also time the reference's readable form"
+    )
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 

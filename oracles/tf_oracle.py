@@ -64,6 +64,20 @@ class TFOracle:
         return framework_missing("tensorflow", "tf")
 
     def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
+        net, step, arguments = self.prepare(spec, problem)
+        outputs, final, loss, grads = step(*arguments)
+        result: Tensors = {"outputs": outputs.numpy()}
+        result |= {f"{s}_T": v.numpy() for s, v in final.items()}
+        result["loss"] = loss.numpy()
+        weight_grads = [g.numpy() for g in grads["weights"]]
+        result |= {f"grad/{k}": v for k, v in net.to_canonical(weight_grads).items()}
+        result |= {f"grad/{k}": v.numpy() for k, v in grads["inputs"].items()}
+        return result
+
+    def prepare(self, spec: CellSpec, problem: Problem) -> tuple[KerasNet, Callable, tuple]:
+        """The cell's net (built once per cell, shapes, dtype and options) with the weights of
+        ``problem`` assigned, its ``tf.function`` step and the step's arguments for ``problem``.
+        ``step(*arguments)`` returns ``(outputs, final, loss, {"weights": …, "inputs": …})``."""
         tf = import_tensorflow()
         require_builder(spec, self.name)
         dtype = str(problem.x.dtype)
@@ -76,25 +90,18 @@ class TFOracle:
                 net = stack_units(tf, builder.load(), spec, problem, dtype)
             else:
                 net = builder.load()(problem.params, problem.options, dtype)
-            self._compiled[key] = (net, _compile(tf, net))
+            self._compiled[key] = (net, _compile(tf, net, _signature(tf, problem)))
         net, step = self._compiled[key]
         for variable, value in zip(net.weights, net.from_canonical(problem.params), strict=True):
             variable.assign(value)
-
-        outputs, final, loss, grads = step(
+        arguments = (
             tf.constant(problem.x),
             {s: tf.constant(v) for s, v in problem.state0.items()},
             {k: tf.constant(v) for k, v in problem.head.items()},
             tf.constant(problem.targets, dtype=tf.int64),
             {k: tf.constant(v) for k, v in problem.probes.items()},
         )
-        result: Tensors = {"outputs": outputs.numpy()}
-        result |= {f"{s}_T": v.numpy() for s, v in final.items()}
-        result["loss"] = loss.numpy()
-        weight_grads = [g.numpy() for g in grads["weights"]]
-        result |= {f"grad/{k}": v for k, v in net.to_canonical(weight_grads).items()}
-        result |= {f"grad/{k}": v.numpy() for k, v in grads["inputs"].items()}
-        return result
+        return net, step, arguments
 
 
 def stack_units(tf, build, spec: CellSpec, problem: Problem, dtype: str) -> KerasNet:
@@ -129,8 +136,26 @@ def stack_units(tf, build, spec: CellSpec, problem: Problem, dtype: str) -> Kera
     return KerasNet(weights, call, from_canonical, to_canonical)
 
 
-def _compile(tf, net: KerasNet) -> Callable:
-    @tf.function(reduce_retracing=True)
+def _signature(tf, problem: Problem) -> list:
+    """Input specs with the batch and time axes left open: one trace serves every B and T."""
+
+    def open_axes(value: np.ndarray, fixed_trailing: int = 1):
+        shape = [None] * (value.ndim - fixed_trailing) + list(
+            value.shape[value.ndim - fixed_trailing :]
+        )
+        return tf.TensorSpec(shape, tf.as_dtype(value.dtype))
+
+    return [
+        open_axes(problem.x),
+        {s: open_axes(v) for s, v in problem.state0.items()},
+        {k: tf.TensorSpec(v.shape, tf.as_dtype(v.dtype)) for k, v in problem.head.items()},
+        tf.TensorSpec([None], tf.int64),
+        {k: open_axes(v) for k, v in problem.probes.items()},
+    ]
+
+
+def _compile(tf, net: KerasNet, signature: list) -> Callable:
+    @tf.function(input_signature=signature)
     def step(x, state0, head, targets, probes):
         with tf.GradientTape() as tape:
             tape.watch([x, *state0.values(), *head.values()])

@@ -76,8 +76,21 @@ class TorchOracle:
         return framework_missing("torch", "torch")
 
     def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
+        net, inputs = self.prepare(spec, problem)
+        outputs, final, loss, grads = differentiate(net, problem, *inputs)
+        grads = {name: g.detach().numpy() for name, g in grads.items()}
+
+        result: Tensors = {"outputs": outputs.detach().numpy()}
+        result |= {f"{s}_T": v.detach().numpy() for s, v in final.items()}
+        result["loss"] = loss.detach().numpy()
+        canonical = net.to_canonical({k: grads.pop(k) for k in net.leaves})
+        result |= {f"grad/{k}": v for k, v in canonical.items()}
+        result |= {f"grad/{k}": v for k, v in grads.items()}
+        return result
+
+    def prepare(self, spec: CellSpec, problem: Problem) -> tuple[TorchNet, tuple[Any, ...]]:
+        """The cell's net from its builder, and the leaves ``(x, state0, head)`` of ``problem``."""
         import torch
-        import torch.nn.functional as F
 
         pin_torch(torch)
 
@@ -95,23 +108,24 @@ class TorchOracle:
         x = leaf(problem.x)
         state0 = {s: leaf(v) for s, v in problem.state0.items()}
         head = {k: leaf(v) for k, v in problem.head.items()}
-        outputs, final = net.forward(x, state0)
-        last = outputs[:, -1] if outputs.ndim == 3 else outputs
-        logits = last @ head["W_y"] + head["b_y"] if head else last
-        loss = F.cross_entropy(logits, torch.as_tensor(problem.targets, dtype=torch.long))
-        objective = loss
-        for name, value in [("outputs", outputs), *final.items()]:
-            if name in problem.probes:
-                objective = objective + (torch.as_tensor(problem.probes[name]) * value).sum()
+        return net, (x, state0, head)
 
-        inputs = {**net.leaves, "x": x, **{f"{s}0": v for s, v in state0.items()}, **head}
-        grads = torch.autograd.grad(objective, list(inputs.values()), materialize_grads=True)
-        grads = {name: g.detach().numpy() for name, g in zip(inputs, grads, strict=True)}
 
-        result: Tensors = {"outputs": outputs.detach().numpy()}
-        result |= {f"{s}_T": v.detach().numpy() for s, v in final.items()}
-        result["loss"] = loss.detach().numpy()
-        canonical = net.to_canonical({k: grads.pop(k) for k in net.leaves})
-        result |= {f"grad/{k}": v for k, v in canonical.items()}
-        result |= {f"grad/{k}": v for k, v in grads.items()}
-        return result
+def differentiate(net: TorchNet, problem: Problem, x, state0: dict, head: dict) -> tuple:
+    """Forward, the objective J (loss + probes) and autograd: ``(outputs, final, loss,
+    grads)``, the gradients as tensors keyed by leaf name, then x, ``<state>0`` and the head."""
+    import torch
+    import torch.nn.functional as F
+
+    outputs, final = net.forward(x, state0)
+    last = outputs[:, -1] if outputs.ndim == 3 else outputs
+    logits = last @ head["W_y"] + head["b_y"] if head else last
+    loss = F.cross_entropy(logits, torch.as_tensor(problem.targets, dtype=torch.long))
+    objective = loss
+    for name, value in [("outputs", outputs), *final.items()]:
+        if name in problem.probes:
+            objective = objective + (torch.as_tensor(problem.probes[name]) * value).sum()
+
+    inputs = {**net.leaves, "x": x, **{f"{s}0": v for s, v in state0.items()}, **head}
+    grads = torch.autograd.grad(objective, list(inputs.values()), materialize_grads=True)
+    return outputs, final, loss, dict(zip(inputs, grads, strict=True))

@@ -16,10 +16,20 @@ For each step t:
     h' = (1 − z) ∘ n + z ∘ h
 The outputs are h'_1 … h'_T.
 
-The three gate products are fused: the gates' weights are concatenated to [I, 3H] and [H, 3H],
-the input projection of every step is one product before the loop, and the weight gradients
-are one product each after it. The input side and the recurrent side get separate gradients
-of the pre-activations, since they differ in the n block (r multiplies only the recurrent one).
+Two implementations of the same equations:
+
+- ``forward`` / ``backward`` (the registered reference, fast): the gates' weights concatenated
+  to [I, 3H] and [H, 3H], the input projection of every step one product before the loop, one
+  recurrent product per step, time-major buffers allocated once and worked on in place. Inside
+  they hold transposes, columns [features, B] per step (z_tᵀ = Wᵀ x_tᵀ + …), so that every
+  gate is a contiguous block of rows. The backward pass keeps the gradients of the
+  pre-activations of every step side by side in columns, so each weight gradient is one product
+  after the loop.
+- ``forward_readable`` / ``backward_readable``: the same equations, written step by step with
+  the gates split apart; ``tests/test_fast_reference.py`` checks that both agree to rounding.
+
+Both give the input side and the recurrent side separate gradients of the pre-activations,
+since they differ in the n block (r multiplies only the recurrent one).
 """
 
 from __future__ import annotations
@@ -35,6 +45,97 @@ GATES = ("r", "z", "n")
 
 
 def forward(
+    params: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    state0: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    batch, steps, _ = x.shape
+    W, U, bx, bh = (fuse(params, p, GATES) for p in ("W", "U", "bx", "bh"))
+    hidden = U.shape[0]
+    dtype = np.result_type(x, W, U, bx, bh, state0["h"])
+    x = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major [T, B, I]
+
+    # gates[t] is (x_t W + bx)ᵀ, then in place the pre-activations, then the gates r z n
+    gates = np.empty((steps, 3 * hidden, batch), dtype=dtype)
+    np.matmul(W.T, x.transpose(0, 2, 1), out=gates)  # every step's input product, before the loop
+    gates += bx[:, None]
+    r, z, n = np.split(gates, 3, axis=1)  # views [T, H, B]
+    U_T, bh = np.ascontiguousarray(U.T), bh[:, None]  # [3H, H], [3H, 1]
+    h = np.empty((steps + 1, hidden, batch), dtype=dtype)  # h[t] is h_{t-1}ᵀ
+    h_n = np.empty((steps, hidden, batch), dtype=dtype)  # (h_{t-1} U_n + bh_n)ᵀ: r multiplies it
+    h[0] = state0["h"].T
+    recurrent = np.empty((3 * hidden, batch), dtype=dtype)  # (h_{t-1} U + bh)ᵀ
+    for t in range(steps):
+        np.matmul(U_T, h[t], out=recurrent)
+        recurrent += bh
+        gates[t, : 2 * hidden] += recurrent[: 2 * hidden]
+        sigmoid(gates[t, : 2 * hidden], out=gates[t, : 2 * hidden])  # r, z
+        h_n[t] = recurrent[2 * hidden :]
+        n[t] += r[t] * h_n[t]
+        np.tanh(n[t], out=n[t])
+        np.multiply(z[t], h[t], out=h[t + 1])  # h_t = (1 − z) ∘ n + z ∘ h_{t-1}
+        h[t + 1] += (1.0 - z[t]) * n[t]
+
+    cache = {"x": x, "h": h, "gates": gates, "h_n": h_n}
+    return h[1:].transpose(2, 0, 1), {"h": h[-1].T}, cache
+
+
+def backward(
+    params: Mapping[str, np.ndarray],
+    cache: Mapping[str, np.ndarray],
+    d_outputs: np.ndarray,
+    d_final: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    x, h, gates, h_n = (cache[k] for k in ("x", "h", "gates", "h_n"))
+    steps, _, batch = gates.shape
+    W, U = fuse(params, "W", GATES), fuse(params, "U", GATES)
+    hidden = U.shape[0]
+    dtype = gates.dtype
+    r, z, n = np.split(gates, 3, axis=1)  # views [T, H, B]
+
+    # d J / d pre-activations of every step, side by side in columns (t, b): the input side
+    # (x_t W + bx) and the recurrent side (h_{t-1} U + bh), which differ in the n block
+    dx_cols = np.empty((3 * hidden, steps, batch), dtype=dtype)
+    dh_cols = np.empty((3 * hidden, steps, batch), dtype=dtype)
+    dx_pre = np.empty((3 * hidden, batch), dtype=dtype)  # this step's, input side
+    dr, dz, dn = np.split(dx_pre, 3)  # views [H, B]
+    dh_pre = np.empty((3 * hidden, batch), dtype=dtype)  # this step's, recurrent side
+    act_grad = np.empty_like(dx_pre)  # this step's σ'(·) = s (1 − s) for r z, tanh' = 1 − n²
+    dh = np.empty((hidden, batch), dtype=dtype)  # d J / d h_tᵀ
+    dh_next = np.array(d_final["h"].T, dtype=dtype)  # d J / d h_t through step t + 1
+    for t in reversed(range(steps)):
+        np.add(d_outputs[:, t].T, dh_next, out=dh)  # h_t forks: the output and the next step
+        np.subtract(1.0, z[t], out=dn)  # d n = dh ∘ (1 − z)
+        dn *= dh
+        np.subtract(h[t], n[t], out=dz)  # d z = dh ∘ (h_{t-1} − n)
+        dz *= dh
+        dn *= tanh_grad(n[t], out=act_grad[2 * hidden :])  # through n's tanh
+        np.multiply(dn, h_n[t], out=dr)  # d r: r multiplies h_{t-1} U_n + bh_n
+        dx_pre[: 2 * hidden] *= sigmoid_grad(gates[t, : 2 * hidden], out=act_grad[: 2 * hidden])
+        dh_pre[: 2 * hidden] = dx_pre[: 2 * hidden]  # r and z: one sum of both sides
+        np.multiply(dn, r[t], out=dh_pre[2 * hidden :])  # n: r multiplies the recurrent side
+        dx_cols[:, t], dh_cols[:, t] = dx_pre, dh_pre
+        # h_{t-1} forks: the recurrent products and z ∘ h_{t-1}
+        np.matmul(U, dh_pre, out=dh_next)
+        dh_next += dh * z[t]
+
+    dx_cols = dx_cols.reshape(3 * hidden, steps * batch)
+    dh_cols = dh_cols.reshape(3 * hidden, steps * batch)
+    h_cols = np.ascontiguousarray(h[:-1].transpose(1, 0, 2)).reshape(hidden, -1)
+    fused = {
+        **unfuse(x.reshape(steps * batch, -1).T @ dx_cols.T, "W", GATES),  # Σ_t x_tᵀ d(x W)
+        **unfuse(h_cols @ dh_cols.T, "U", GATES),  # Σ_t h_{t-1}ᵀ d(h U)
+        **unfuse(dx_cols.sum(axis=1), "bx", GATES),
+        **unfuse(dh_cols.sum(axis=1), "bh", GATES),
+    }
+    grads = {name: fused[name] for name in params}
+    dx = (W @ dx_cols).reshape(-1, steps, batch).transpose(2, 1, 0)  # [B, T, I]
+    return grads, dx, {"h": dh_next.T}
+
+
+def forward_readable(
     params: Mapping[str, np.ndarray],
     x: np.ndarray,
     state0: Mapping[str, np.ndarray],
@@ -62,7 +163,7 @@ def forward(
     return h[:, 1:], {"h": h[:, -1]}, cache
 
 
-def backward(
+def backward_readable(
     params: Mapping[str, np.ndarray],
     cache: Mapping[str, np.ndarray],
     d_outputs: np.ndarray,

@@ -19,6 +19,15 @@ The gate products are fused: the input weights are concatenated to [I, 3H] and t
 projection of every step is one product before the loop. The recurrent products cannot all be
 fused, since U_n reads r ∘ h and r needs h U_r first: r and z share one [H, 2H] product, n has
 its own. The weight gradients are one product each after the loop.
+
+Two implementations of the same equations:
+
+- ``forward`` / ``backward`` (the registered reference, fast): time-major buffers allocated once
+  and worked on in place; inside they hold transposes, columns [features, B] per step, so that
+  every gate is a contiguous block of rows, and the backward pass keeps the gradients of the
+  pre-activations of every step side by side in columns for the weight products.
+- ``forward_readable`` / ``backward_readable``: the same equations in the row-vector layout;
+  ``tests/test_fast_reference.py`` checks that both agree to rounding.
 """
 
 from __future__ import annotations
@@ -34,6 +43,96 @@ GATES = ("r", "z", "n")
 
 
 def forward(
+    params: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    state0: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    batch, steps, _ = x.shape
+    W, U, b = (fuse(params, p, GATES) for p in ("W", "U", "b"))
+    hidden = U.shape[0]
+    dtype = np.result_type(x, W, U, b, state0["h"])
+    x = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major [T, B, I]
+
+    # gates[t] is (x_t W + b)ᵀ, then in place the pre-activations, then the gates r z n
+    gates = np.empty((steps, 3 * hidden, batch), dtype=dtype)
+    np.matmul(W.T, x.transpose(0, 2, 1), out=gates)  # every step's input product, before the loop
+    gates += b[:, None]
+    r, z, n = np.split(gates, 3, axis=1)  # views [T, H, B]
+    U_rz_T = np.ascontiguousarray(U[:, : 2 * hidden].T)  # [2H, H]
+    U_n_T = np.ascontiguousarray(U[:, 2 * hidden :].T)  # [H, H]
+    h = np.empty((steps + 1, hidden, batch), dtype=dtype)  # h[t] is h_{t-1}ᵀ
+    rh = np.empty((steps, hidden, batch), dtype=dtype)  # (r ∘ h_{t-1})ᵀ, what U_n multiplies
+    h[0] = state0["h"].T
+    rec_rz = np.empty((2 * hidden, batch), dtype=dtype)  # (h_{t-1} [U_r | U_z])ᵀ
+    rec_n = np.empty((hidden, batch), dtype=dtype)  # ((r ∘ h_{t-1}) U_n)ᵀ
+    for t in range(steps):
+        gates[t, : 2 * hidden] += np.matmul(U_rz_T, h[t], out=rec_rz)
+        sigmoid(gates[t, : 2 * hidden], out=gates[t, : 2 * hidden])  # r, z
+        np.multiply(r[t], h[t], out=rh[t])
+        n[t] += np.matmul(U_n_T, rh[t], out=rec_n)
+        np.tanh(n[t], out=n[t])
+        np.multiply(z[t], h[t], out=h[t + 1])  # h_t = (1 − z) ∘ n + z ∘ h_{t-1}
+        h[t + 1] += (1.0 - z[t]) * n[t]
+
+    cache = {"x": x, "h": h, "gates": gates, "rh": rh}
+    return h[1:].transpose(2, 0, 1), {"h": h[-1].T}, cache
+
+
+def backward(
+    params: Mapping[str, np.ndarray],
+    cache: Mapping[str, np.ndarray],
+    d_outputs: np.ndarray,
+    d_final: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    x, h, gates, rh = (cache[k] for k in ("x", "h", "gates", "rh"))
+    steps, _, batch = gates.shape
+    W, U = fuse(params, "W", GATES), fuse(params, "U", GATES)
+    hidden = U.shape[0]
+    U_rz, U_n = U[:, : 2 * hidden], U[:, 2 * hidden :]
+    dtype = gates.dtype
+    r, z, n = np.split(gates, 3, axis=1)  # views [T, H, B]
+
+    d_cols = np.empty((3 * hidden, steps, batch), dtype=dtype)  # d J / d pre-activations
+    d_pre = np.empty((3 * hidden, batch), dtype=dtype)  # this step's
+    dr, dz, dn = np.split(d_pre, 3)  # views [H, B]
+    act_grad = np.empty_like(d_pre)  # this step's σ'(·) = s (1 − s) for r z, tanh' = 1 − n²
+    d_rh = np.empty((hidden, batch), dtype=dtype)  # d J / d (r ∘ h_{t-1})ᵀ
+    dh = np.empty((hidden, batch), dtype=dtype)  # d J / d h_tᵀ
+    dh_next = np.array(d_final["h"].T, dtype=dtype)  # d J / d h_t through step t + 1
+    for t in reversed(range(steps)):
+        np.add(d_outputs[:, t].T, dh_next, out=dh)  # h_t forks: the output and the next step
+        np.subtract(1.0, z[t], out=dn)  # d n = dh ∘ (1 − z)
+        dn *= dh
+        np.subtract(h[t], n[t], out=dz)  # d z = dh ∘ (h_{t-1} − n)
+        dz *= dh
+        dn *= tanh_grad(n[t], out=act_grad[2 * hidden :])  # through n's tanh
+        np.matmul(U_n, dn, out=d_rh)  # U_n reads r ∘ h_{t-1}
+        np.multiply(d_rh, h[t], out=dr)
+        d_pre[: 2 * hidden] *= sigmoid_grad(gates[t, : 2 * hidden], out=act_grad[: 2 * hidden])
+        d_cols[:, t] = d_pre
+        # h_{t-1} forks three ways: the r and z products, the reset product r ∘ h, z ∘ h
+        np.matmul(U_rz, d_pre[: 2 * hidden], out=dh_next)
+        dh_next += d_rh * r[t]
+        dh_next += dh * z[t]
+
+    d_cols = d_cols.reshape(3 * hidden, steps * batch)
+    h_cols = np.ascontiguousarray(h[:-1].transpose(1, 0, 2)).reshape(hidden, -1)
+    rh_cols = np.ascontiguousarray(rh.transpose(1, 0, 2)).reshape(hidden, -1)
+    dU_rz = h_cols @ d_cols[: 2 * hidden].T  # r and z read h_{t-1}
+    dU_n = rh_cols @ d_cols[2 * hidden :].T  # n reads r ∘ h_{t-1}
+    fused = {
+        **unfuse(x.reshape(steps * batch, -1).T @ d_cols.T, "W", GATES),  # Σ_t x_tᵀ d_t
+        **unfuse(np.concatenate([dU_rz, dU_n], axis=-1), "U", GATES),
+        **unfuse(d_cols.sum(axis=1), "b", GATES),
+    }
+    grads = {name: fused[name] for name in params}
+    dx = (W @ d_cols).reshape(-1, steps, batch).transpose(2, 1, 0)  # [B, T, I]
+    return grads, dx, {"h": dh_next.T}
+
+
+def forward_readable(
     params: Mapping[str, np.ndarray],
     x: np.ndarray,
     state0: Mapping[str, np.ndarray],
@@ -62,7 +161,7 @@ def forward(
     return h[:, 1:], {"h": h[:, -1]}, cache
 
 
-def backward(
+def backward_readable(
     params: Mapping[str, np.ndarray],
     cache: Mapping[str, np.ndarray],
     d_outputs: np.ndarray,

@@ -21,9 +21,19 @@ cell has one more parameter and a narrower h:
     U_i, U_f, U_g, U_o   [P, H]   (they read the projected h)
     h' = (o ∘ tanh(c')) W_p       h is [B, P]; c stays [B, H]
 
-The four gate products are fused: the gates' weights are concatenated to [I, 4H] and [H, 4H],
-the input projection of every step is one product before the loop, and the weight gradients
-are one product each after it.
+Two implementations of the same equations:
+
+- ``forward`` / ``backward``, the registered reference (fast). The gates' weights are
+  concatenated in the block order i f o g (the three sigmoid gates side by side, so one sigmoid
+  call covers them); the input product of every step is one product before the loop, the
+  recurrent one is one product per step. Buffers are allocated once, time-major, and worked on
+  in place. Inside, they hold transposes: column vectors [features, B] per step
+  (z_tᵀ = Wᵀ x_tᵀ + Uᵀ h_{t-1}ᵀ + bᵀ), so that each gate is a contiguous block of rows (NumPy's
+  element-wise loops are several times slower on strided blocks). The backward pass keeps
+  d J / d z_t of every step side by side in columns, so each weight gradient is one product
+  after the loop.
+- ``forward_readable`` / ``backward_readable``: the same equations in the row-vector layout
+  above, gate by gate; ``tests/test_fast_reference.py`` checks that both agree to rounding.
 """
 
 from __future__ import annotations
@@ -35,10 +45,116 @@ import numpy as np
 from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
 from reference_impl.gates import fuse, unfuse
 
-GATES = ("i", "f", "g", "o")
+GATES = ("i", "f", "g", "o")  # the canonical order (torch's, Keras')
+FUSED = ("i", "f", "o", "g")  # the fast path's block order: the sigmoid gates, then tanh
 
 
 def forward(
+    params: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    state0: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    batch, steps, _ = x.shape
+    W, U, b = (fuse(params, p, FUSED) for p in ("W", "U", "b"))
+    width, hidden = U.shape[0], U.shape[1] // 4  # width: P with a projection, else H
+    projected = "W_p" in params
+    extra = (params["W_p"],) if projected else ()
+    dtype = np.result_type(x, W, U, b, state0["h"], state0["c"], *extra)
+    b = b.astype(dtype)  # a copy: forget_bias is added to it, inside the f sigmoid
+    b[hidden : 2 * hidden] += options["forget_bias"]
+    x = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major [T, B, I]
+
+    # gates[t] is (x_t W + b)ᵀ, then in place the pre-activations z_tᵀ, then the gates i f o g
+    gates = np.empty((steps, 4 * hidden, batch), dtype=dtype)
+    np.matmul(W.T, x.transpose(0, 2, 1), out=gates)  # every step's input product, before the loop
+    gates += b[:, None]
+    U_T = np.ascontiguousarray(U.T)  # [4H, W]: z_tᵀ = Wᵀ x_tᵀ + Uᵀ h_{t-1}ᵀ + bᵀ
+    i, f, o, g = np.split(gates, 4, axis=1)  # views [T, H, B]
+    h = np.empty((steps + 1, width, batch), dtype=dtype)  # h[t] is h_{t-1}ᵀ
+    c = np.empty((steps + 1, hidden, batch), dtype=dtype)  # c[t] is c_{t-1}ᵀ
+    tanh_c = np.empty((steps, hidden, batch), dtype=dtype)  # tanh(c_t)ᵀ
+    m = np.empty((steps, hidden, batch), dtype=dtype) if projected else h[1:]  # o ∘ tanh(c_t)
+    h[0], c[0] = state0["h"].T, state0["c"].T
+    recurrent = np.empty((4 * hidden, batch), dtype=dtype)  # (h_{t-1} U)ᵀ
+    ig = np.empty((hidden, batch), dtype=dtype)  # i ∘ g
+    for t in range(steps):
+        gates[t] += np.matmul(U_T, h[t], out=recurrent)  # z = x_t W + b + h_{t-1} U
+        sigmoid(gates[t, : 3 * hidden], out=gates[t, : 3 * hidden])  # i, f, o
+        np.tanh(g[t], out=g[t])
+        np.multiply(f[t], c[t], out=c[t + 1])  # c_t = f ∘ c_{t-1} + i ∘ g
+        c[t + 1] += np.multiply(i[t], g[t], out=ig)
+        np.tanh(c[t + 1], out=tanh_c[t])
+        np.multiply(o[t], tanh_c[t], out=m[t])  # h_t = o ∘ tanh(c_t)   (then W_p)
+        if projected:
+            np.matmul(params["W_p"].T, m[t], out=h[t + 1])
+
+    cache = {"x": x, "h": h, "c": c, "tanh_c": tanh_c, "gates": gates}
+    if projected:
+        cache["m"] = m
+    outputs = h[1:].transpose(2, 0, 1)  # [B, T, W]
+    return outputs, {"h": h[-1].T, "c": c[-1].T}, cache
+
+
+def backward(
+    params: Mapping[str, np.ndarray],
+    cache: Mapping[str, np.ndarray],
+    d_outputs: np.ndarray,
+    d_final: Mapping[str, np.ndarray],
+    options: Mapping[str, object],
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    x, h, c, tanh_c, gates = (cache[k] for k in ("x", "h", "c", "tanh_c", "gates"))
+    steps, _, batch = gates.shape
+    W, U = fuse(params, "W", FUSED), fuse(params, "U", FUSED)
+    width, hidden = U.shape[0], U.shape[1] // 4
+    projected = "W_p" in params
+    dtype = gates.dtype
+    i, f, o, g = np.split(gates, 4, axis=1)  # views [T, H, B]
+
+    # d J / d z_tᵀ of every step, side by side in columns (t, b) for the weight products
+    dz_cols = np.empty((4 * hidden, steps, batch), dtype=dtype)
+    dz = np.empty((4 * hidden, batch), dtype=dtype)  # this step's d J / d z_tᵀ
+    dz_i, dz_f, dz_o, dz_g = np.split(dz, 4)  # views [H, B]
+    act_grad = np.empty_like(dz)  # this step's σ'(z) = s (1 − s) for i f o, tanh'(z) = 1 − g²
+    dh = np.empty((width, batch), dtype=dtype)  # d J / d h_tᵀ
+    dh_all = np.empty((steps, width, batch), dtype=dtype) if projected else None
+    dm = np.empty((hidden, batch), dtype=dtype) if projected else dh  # d J / d (o ∘ tanh c_t)ᵀ
+    dh_next = np.array(d_final["h"].T, dtype=dtype)  # d J / d h_t through step t + 1
+    dc = np.array(d_final["c"].T, dtype=dtype)  # d J / d c_t, accumulated in place
+    for t in reversed(range(steps)):
+        np.add(d_outputs[:, t].T, dh_next, out=dh)  # h_t forks: the output and the next step
+        if projected:
+            dh_all[t] = dh
+            np.matmul(params["W_p"], dh, out=dm)  # h_t = m_t W_p
+        np.multiply(dm, tanh_c[t], out=dz_o)  # d o
+        dc += dm * o[t] * tanh_grad(tanh_c[t])  # c_t forks: tanh(c_t) and the next step
+        np.multiply(dc, g[t], out=dz_i)  # d i
+        np.multiply(dc, c[t], out=dz_f)  # d f
+        np.multiply(dc, i[t], out=dz_g)  # d g
+        dc *= f[t]  # d c_{t-1}: c_{t-1} reaches c_t through f
+        sigmoid_grad(gates[t, : 3 * hidden], out=act_grad[: 3 * hidden])
+        tanh_grad(g[t], out=act_grad[3 * hidden :])
+        dz *= act_grad  # through the activations: d z_t
+        dz_cols[:, t] = dz
+        np.matmul(U, dz, out=dh_next)  # d h_{t-1}: h_{t-1} feeds every gate's product
+
+    dz_cols = dz_cols.reshape(4 * hidden, steps * batch)
+    h_cols = np.ascontiguousarray(h[:-1].transpose(1, 0, 2)).reshape(width, -1)
+    fused = {
+        **unfuse(x.reshape(steps * batch, -1).T @ dz_cols.T, "W", FUSED),  # Σ_t x_tᵀ dz_t
+        **unfuse(h_cols @ dz_cols.T, "U", FUSED),  # Σ_t h_{t-1}ᵀ dz_t
+        **unfuse(dz_cols.sum(axis=1), "b", FUSED),
+    }
+    grads = {name: fused[name] for name in params if name != "W_p"}
+    if projected:
+        m_cols = np.ascontiguousarray(cache["m"].transpose(1, 0, 2)).reshape(hidden, -1)
+        dh_cols = np.ascontiguousarray(dh_all.transpose(1, 0, 2)).reshape(width, -1)
+        grads["W_p"] = m_cols @ dh_cols.T  # Σ_t m_tᵀ dh_t
+    dx = (W @ dz_cols).reshape(-1, steps, batch).transpose(2, 1, 0)  # [B, T, I]
+    return grads, dx, {"h": dh_next.T, "c": dc.T}
+
+
+def forward_readable(
     params: Mapping[str, np.ndarray],
     x: np.ndarray,
     state0: Mapping[str, np.ndarray],
@@ -68,7 +184,7 @@ def forward(
     return h[:, 1:], {"h": h[:, -1], "c": c[:, -1]}, cache
 
 
-def backward(
+def backward_readable(
     params: Mapping[str, np.ndarray],
     cache: Mapping[str, np.ndarray],
     d_outputs: np.ndarray,

@@ -104,9 +104,11 @@ def test_external_cell_reproduces_a_fixture_recorded_with_torch(site, tmp_path):
     assert "reproduced by the reference" in done.stdout
 
 
-def test_external_cell_is_certified_by_the_agreement_suite(site):
-    done = _run(site, "certify", "--workers", "1", "--", "-k", "mgu-")
+def test_external_cell_is_certified_by_the_agreement_suite(site, tmp_path):
+    out = tmp_path / "report"
+    done = _run(site, "certify", "--workers", "1", "--out", str(out), "--", "-k", "mgu-")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "](mgu-reference-vs-torch.png)" in (out / "report.md").read_text()
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith("mgu ")]
     assert {(r[1], r[2]) for r in rows} == {
         (oracle, dtype)

@@ -1,0 +1,84 @@
+"""``gradparity bench``: its JSON contract on tiny sizes (``--quick``), its table and its errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from oracles.bench import fast_cells
+from oracles.cli import main
+
+ROW_KEYS = {"cell", "dtype", "batch", "seq_len", "input_size", "hidden_size"}
+ROW_KEYS |= {"reference_s", "reference_cpu_s", "readable_s", "readable_cpu_s"}
+ROW_KEYS |= {f"{k}{s}" for k in ("torch", "tf") for s in ("_s", "_cpu_s")}
+ROW_KEYS |= {f"ratio_{k}{s}" for k in ("torch", "tf") for s in ("", "_cpu")}
+MEMORY_KEYS = {"cell", "dtype", "batch", "seq_len", "input_size", "hidden_size", "cache_bytes"}
+MEMORY_KEYS |= {"cache_bytes_without_x", "readable_cache_bytes"}
+MEMORY_KEYS |= {"forward_peak_bytes", "forward_backward_peak_bytes"}
+
+
+def _positive_finite(value) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+def test_bench_json_on_tiny_sizes(capsys):
+    code = main(["bench", "--quick", "--json", "--repeats", "2", "--cells", "lstm,gru"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    result = json.loads(out)
+    assert {"method", "repeats", "quick", "environment", "rows", "memory", "skipped"} <= set(result)
+    assert result["repeats"] == 2 and result["quick"] is True
+    assert {"cpu", "cores", "versions", "threads"} <= set(result["environment"])
+    assert result["environment"]["threads"]["requested"] == 1
+    skipped = {s["oracle"] for s in result["skipped"]}
+    assert {(r["cell"], r["dtype"]) for r in result["rows"]} == {
+        (c, d) for c in ("lstm", "gru") for d in ("float32", "float64")
+    }
+    for row in result["rows"]:
+        assert set(row) == ROW_KEYS
+        assert _positive_finite(row["reference_s"]) and _positive_finite(row["reference_cpu_s"])
+        assert row["readable_s"] is None  # only with --readable
+        for name in ("torch", "tf"):
+            ratios = [row[f"ratio_{name}"], row[f"ratio_{name}_cpu"]]
+            if name in skipped:
+                assert ratios == [None, None]
+            else:
+                assert all(_positive_finite(r) for r in ratios), row
+                assert row["ratio_" + name] == pytest.approx(row["reference_s"] / row[name + "_s"])
+    assert len(result["memory"]) == 4
+    for row in result["memory"]:
+        assert set(row) == MEMORY_KEYS
+        assert 0 < row["cache_bytes_without_x"] <= row["cache_bytes"]
+        assert row["cache_bytes_without_x"] <= row["forward_peak_bytes"]
+        assert row["forward_peak_bytes"] <= row["forward_backward_peak_bytes"]
+
+
+def test_bench_table(capsys):
+    code = main(["bench", "--quick", "--repeats", "1", "--cells", "rnn", "--readable"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "ref/torch" in out and "ref/tf" in out and "readable ms" in out and "cache" in out
+    assert sum(line.startswith("rnn ") for line in out.splitlines()) == 4  # 2 timing, 2 memory
+
+
+def test_default_cells_have_a_fast_path():
+    assert {"lstm", "gru"} <= set(fast_cells())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cells", "dense"], "cell dense has no time axis"),
+        (["--cells", "nope"], "unknown cell 'nope'"),
+        (["--cells", ","], "expected a comma-separated list"),
+        (["--repeats", "0"], "expected a positive integer"),
+        (["--threads", "x"], "expected a positive integer"),
+    ],
+)
+def test_bench_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    code = main(["bench", "--quick", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("gradparity: error:") and message in err
