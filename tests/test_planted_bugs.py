@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from dataclasses import replace
 
 import pytest
@@ -61,9 +63,6 @@ def test_a_mutant_whose_pattern_vanished_fails_loudly():
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_no_mutant_edits_a_readable_form(mutant):
     """The readable per-gate forms are kept for comparison only; the suite runs the fast ones."""
-    import ast
-    import inspect
-
     source = inspect.getsource(mutant.original())
     line = source[: source.index(mutant.find)].count("\n") + 1
     enclosing = [
