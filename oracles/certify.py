@@ -24,6 +24,11 @@ from oracles.report import (
 from oracles.tables import format_table
 
 RESULTS_ENV = "GRADPARITY_RESULTS_DIR"
+CELL_BUDGET_SECONDS = 60.0
+"""Each cell's share of the agreement suite: the seconds its tests spend computing and
+comparing (oracles, reference, comparisons; not pytest's own overhead), summed over workers.
+Seven cells within it keep ``pytest -n auto`` under 5 minutes on 2 cores; a new cell that needs
+more should sample fewer cases (its ``sample_cases`` in oracles/cells.py)."""
 SUITE = Path(__file__).resolve().parents[1] / "tests" / "test_agreement.py"
 
 
@@ -56,6 +61,22 @@ def summarize(rows: list[dict]) -> tuple[str, bool]:
         errors = [worst["value"], worst["gradient"], f"{used:.0%}"]
         table.append([cell, oracle, dtype, *errors, str(len(group)), str(known), result])
     return format_table(table), all_ok
+
+
+def cell_seconds(rows: list[dict]) -> dict[str, float]:
+    seconds: dict[str, float] = defaultdict(float)
+    for row in rows:
+        seconds[row["cell"]] += row.get("seconds", 0.0)
+    return dict(seconds)
+
+
+def budget_table(rows: list[dict]) -> str:
+    """Each cell's seconds against ``CELL_BUDGET_SECONDS``; over budget is flagged."""
+    table = [["cell", "seconds", "budget", ""]]
+    for cell, seconds in sorted(cell_seconds(rows).items()):
+        over = "OVER BUDGET: sample fewer cases" if seconds > CELL_BUDGET_SECONDS else ""
+        table.append([cell, f"{seconds:.1f}", f"{CELL_BUDGET_SECONDS:.0f}", over])
+    return "\n" + format_table(table)
 
 
 def write_certify_report(rows: list[dict], out: Path, clock: Clock) -> None:
@@ -112,6 +133,7 @@ def certify(workers: str = "auto", extra: list[str] | None = None, out: Path = D
         " |diff| / (atol + rtol·scale), above 100% fails; known: strict xfails from the registry"
     )
     print("pytest: " + (tail[0] if tail else "no output"))
+    print(budget_table(rows))
     write_certify_report(rows, out, clock)
     if completed.returncode == 1 or not all_ok:
         print(

@@ -102,13 +102,17 @@ def _case_arguments(parser: argparse.ArgumentParser, oracles: bool = True) -> No
         help="fill every parameter with VALUE instead of seeded values",
     )
     if oracles:
-        parser.add_argument(
-            "--oracles",
-            type=_oracle_list,
-            default=None,
-            help=f"comma-separated (default: {','.join(DEFAULT_ORACLES)})",
-        )
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        _oracles_and_json(parser)
+
+
+def _oracles_and_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--oracles",
+        type=_oracle_list,
+        default=None,
+        help=f"comma-separated (default: {','.join(DEFAULT_ORACLES)})",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def case_from_args(args: argparse.Namespace) -> Case:
@@ -469,13 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
         "mutate", help="plant each catalogued bug in the reference and check it is caught"
     )
     mutate.add_argument("--cells", default=None, help="comma-separated (default: every cell)")
-    mutate.add_argument(
-        "--oracles",
-        type=_oracle_list,
-        default=None,
-        help=f"comma-separated (default: {','.join(DEFAULT_ORACLES)})",
-    )
-    mutate.add_argument("--json", action="store_true", help="print one JSON object")
+    _oracles_and_json(mutate)
     mutate.set_defaults(run=cmd_mutate)
 
     cells = commands.add_parser("cells", help="registered cells and the oracles that run each")

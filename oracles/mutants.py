@@ -280,15 +280,15 @@ MUTANTS = (
     Mutant(
         "rnn-transposed-recurrent-weight-gradient",
         "rnn",
-        '"U": h[:, :-1].reshape(-1, h.shape[-1]).T @ d_flat,',
-        '"U": (h[:, :-1].reshape(-1, h.shape[-1]).T @ d_flat).T,',
+        '"U": h_cols @ d_cols.T,',
+        '"U": (h_cols @ d_cols.T).T,',
         caught_by="grad/U",
     ),
     Mutant(
         "rnn-recurrent-gradient-reads-h-of-the-wrong-step",
         "rnn",
-        '"U": h[:, :-1].reshape(-1, h.shape[-1]).T @ d_flat,',
-        '"U": h[:, 1:].reshape(-1, h.shape[-1]).T @ d_flat,',
+        "h_cols = np.ascontiguousarray(h[:-1].transpose(1, 0, 2))",
+        "h_cols = np.ascontiguousarray(h[1:].transpose(1, 0, 2))",
         caught_by="grad/U",
     ),
     Mutant(

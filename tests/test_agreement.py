@@ -9,6 +9,8 @@ the registry (oracles/cells.py).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from oracles.base import get_oracle
@@ -52,6 +54,7 @@ def _known_params():
 
 
 def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
+    started = time.perf_counter()
     oracle = get_oracle(oracle_name)
     row = {"cell": case.cell, "case": case.id, "oracle": oracle_name, "dtype": case.dtype}
     try:
@@ -66,25 +69,24 @@ def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
     comparisons = []
     for tensor in tensors:
         kind = kind_for(oracle, tensor)
-        comparison = compare_tensor(
-            oracle_name,
-            tensor,
-            kind,
-            reference[tensor],
-            theirs[tensor],
-            tolerance(case.dtype, kind),
+        tol = tolerance(case.dtype, kind)
+        comparisons.append(
+            compare_tensor(oracle_name, tensor, kind, reference[tensor], theirs[tensor], tol)
         )
-        comparisons.append(comparison)
+    seconds = (time.perf_counter() - started) / max(len(tensors), 1)  # this test's share
+    for comparison in comparisons:
+        tensor = comparison.tensor
         results_log(
             {
                 **row,
                 "seq_len": case.seq_len,
                 "hidden_size": case.hidden_size,
                 "tensor": tensor,
-                "kind": kind,
+                "kind": comparison.kind,
                 "max_rel_err": comparison.max_rel_err,
                 "tolerance_used": comparison.tolerance_used,
                 "ok": comparison.ok,
+                "seconds": seconds,
                 "known_discrepancy": case.spec.discrepancy(oracle_name, tensor, case.dtype)
                 is not None,
             }

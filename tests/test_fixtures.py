@@ -128,15 +128,18 @@ def _edits():
 EDITS = list(_edits())
 
 
-@pytest.mark.parametrize(("edit", "expected"), [e[1:] for e in EDITS], ids=[e[0] for e in EDITS])
-def test_malformed_fixture_is_one_line_and_exit_2(capsys, tmp_path, edit, expected):
-    data = _recurrent_fixture()
+def _assert_bad_fixture(capsys, tmp_path, data: dict, edit, expected: str) -> None:
     edit(data)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     code, out, err = run_cli(capsys, "reproduce", str(path))
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and expected in err, err
+
+
+@pytest.mark.parametrize(("edit", "expected"), [e[1:] for e in EDITS], ids=[e[0] for e in EDITS])
+def test_malformed_fixture_is_one_line_and_exit_2(capsys, tmp_path, edit, expected):
+    _assert_bad_fixture(capsys, tmp_path, _recurrent_fixture(), edit, expected)
 
 
 @pytest.mark.parametrize(
@@ -195,13 +198,7 @@ PROGRAM_EDITS = list(_program_edits())
     ("edit", "expected"), [e[1:] for e in PROGRAM_EDITS], ids=[e[0] for e in PROGRAM_EDITS]
 )
 def test_malformed_program_fixture_is_one_line_and_exit_2(capsys, tmp_path, edit, expected):
-    data = _program_fixture()
-    edit(data)
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data))
-    code, out, err = run_cli(capsys, "reproduce", str(path))
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and expected in err, err
+    _assert_bad_fixture(capsys, tmp_path, _program_fixture(), edit, expected)
 
 
 def test_wrong_probe_shape_is_one_line_and_exit_2(capsys, tmp_path):

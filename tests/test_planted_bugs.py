@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from dataclasses import replace
 
 import pytest
@@ -56,3 +58,16 @@ def test_a_mutant_whose_pattern_vanished_fails_loudly():
     broken = replace(MUTANTS[0], find="this text is not in the source")
     with pytest.raises(ValueError, match="occurs 0 times"):
         broken.load()
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_no_mutant_edits_a_readable_form(mutant):
+    """The readable per-gate forms are kept for comparison only; the suite runs the fast ones."""
+    source = inspect.getsource(mutant.original())
+    line = source[: source.index(mutant.find)].count("\n") + 1
+    enclosing = [
+        node.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef) and node.lineno <= line <= node.end_lineno
+    ]
+    assert enclosing and not any(n.endswith("_readable") for n in enclosing), enclosing
