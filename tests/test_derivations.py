@@ -41,9 +41,14 @@ from reference_impl.derivation import (
     SLIDES_RULES,
     Statement,
     apply_rule,
+    as_column_layout,
+    complex_step_gradients,
+    expected_statement,
     parse_backward,
+    run_backward,
+    true_contributions,
 )
-from reference_impl.equations import evaluate
+from reference_impl.equations import Eq, evaluate, parse
 from reference_impl.primitives import get_primitive
 
 FORWARD = "forward.txt"
@@ -424,3 +429,155 @@ def test_slides_report_runs() -> None:
     report = slides_report()
     assert "WRONG: 8 of 20 input gradients disagree" in report
     assert "agree: True" in report  # the unary statements without their argument
+
+
+# --- the rules' own findings (cases that mutation testing asked for: docs/mutation-testing.md) --
+
+
+def _col(rows: int, cols: int = 1) -> np.ndarray:
+    return np.arange(1.0, rows * cols + 1).reshape(rows, cols) / 10
+
+
+@pytest.mark.parametrize(
+    ("statement", "values", "finding"),
+    [
+        ("[da, db] += deriv(dz, a, b, 'o')", {"z": _col(3), "a": _col(3), "b": _col(2)},
+         "'o' computes dz (1x3) ∘ bᵀ (1x2)"),
+        ("[da, db] += deriv(dz, a, b, 'o')", {"z": _col(3), "a": _col(2), "b": _col(3)},
+         "'o' computes dz (1x3) ∘ aᵀ (1x2)"),
+        ("[dx, dW] += deriv(dz, x, W, '*')", {"z": _col(2), "x": _col(3), "W": _col(2, 3)},
+         "'*' computes W (2x3) · dz (1x2)"),
+        ("[dW, dx] += deriv(dz, W, x, '*')", {"z": _col(2), "x": _col(3), "W": _col(3, 3)},
+         "'*' computes dz (1x2) · W (3x3)"),
+        ("[da] += deriv(dz, a, 'tanh')", {"z": _col(3), "a": _col(2)},
+         "'tanh' computes dz (1x3) ∘ (1 - tanh²(a))ᵀ (1x2)"),
+        ("[da] += deriv(dz, a, 'sigmoid')", {"z": _col(3), "a": _col(2)},
+         "'sigmoid' computes dz (1x3) ∘ (σ(a) ∘ (1 - σ(a)))ᵀ (1x2)"),
+        ("[da] += deriv(dz, a, 'softmax')", {"z": _col(3), "a": _col(2, 3)},
+         "'softmax' computes softmax needs a vector a and dz of its transposed shape;"
+         " got a (2x3) and dz (1x3)"),
+        ("[da] += deriv(dz, a, 'softmax')", {"z": _col(2, 3), "a": _col(2, 3)},
+         "'softmax' computes softmax needs a vector a and dz of its transposed shape;"
+         " got a (2x3) and dz (3x2)"),
+        ("[da] += deriv(dz, a, 'softmax')", {"z": _col(2), "a": _col(3)},
+         "'softmax' computes softmax needs a vector a and dz of its transposed shape;"
+         " got a (3x1) and dz (1x2)"),
+        ("[da, db] += deriv(dz, a, b, '+')", {"z": _col(3), "a": _col(2), "b": _col(2)},
+         "'+' returns 1x3 for da, whose gradient is 1x2 (a is 2x1);"
+         " '+' returns 1x3 for db, whose gradient is 1x2 (b is 2x1)"),
+    ],
+    ids=["schur-y", "schur-x", "matmul-y", "matmul-x", "tanh", "sigmoid", "softmax-matrix",
+         "softmax-matrix-dz-fits", "softmax-dz", "add-both-targets"],
+)  # fmt: skip
+def test_a_rule_shape_slip_is_one_line_and_its_targets_become_nan(statement, values, finding):
+    run = run_backward(parse_backward(statement), values, "z")
+    (result,) = run.results
+    assert result.shape_error == f"line 1: {statement}: shape error: {finding}"
+    for target in result.statement.targets:
+        assert run.grads[target].shape == values[target].T.shape
+        assert np.isnan(run.grads[target]).all()
+
+
+def test_a_variable_used_twice_in_one_statement_sums_both_contributions():
+    """z = a ∘ a: ``[da, da] += deriv(dz, a, a, 'o')`` adds both halves, as the primitive's
+    VJP does; both against complex step."""
+    program = parse("z = schur(a, a)\nL = matmul(w, z)")
+    inputs = {"a": _col(3), "w": _col(3).T}
+    values = evaluate(program, inputs)
+    backward = "[dw, dz] += deriv(dL, w, z, '*')\n[da, da] += deriv(dz, a, a, 'o')"
+    run = run_backward(parse_backward(backward), values, "L")
+    truth = complex_step_gradients(program, inputs, "L")
+    np.testing.assert_allclose(run.grads["a"], truth["a"].T, rtol=1e-14)
+    dz = inputs["w"].T  # d L / d z in the values' layout
+    contributions = true_contributions(program[0], dz, values)
+    np.testing.assert_allclose(contributions["a"], truth["a"].T, rtol=1e-14)
+
+
+def test_a_constant_argument_gets_no_contribution():
+    values = evaluate([Eq("z", "add_const", ("x", 1.0))], {"x": _col(2)})
+    contributions = true_contributions(Eq("z", "add_const", ("x", 1.0)), _col(2), values)
+    assert contributions.keys() == {"x"}
+    np.testing.assert_array_equal(contributions["x"], _col(2).T)
+
+
+def test_expected_statement_only_for_the_slides_ops_on_variables():
+    assert expected_statement(Eq("z", "add", ("x", "y"))) == "[dx, dy] += deriv(dz, x, y, '+')"
+    assert expected_statement(Eq("z", "add", ("x", 1.0))) is None  # a constant argument
+    assert expected_statement(Eq("z", "exp", ("x",))) is None  # no slides rule for exp
+
+
+def test_the_printed_softmax_rule_is_the_sigmoid_rule():
+    """The printed "dz*Jacobian(sigmoid,x)": for a vector x, exactly the slides' 'sigmoid' rule."""
+    rng = np.random.default_rng(0)
+    for shape in ((4, 1), (1, 4)):  # a column, and a row (its gradient then a column)
+        x, dz = rng.standard_normal(shape), rng.standard_normal(shape[::-1])
+        (printed,) = PRINTED_RULES["softmax"].fn(dz, x)
+        (sigmoid,) = SLIDES_RULES["sigmoid"].fn(dz, x)
+        assert printed.shape == dz.shape
+        np.testing.assert_allclose(printed, sigmoid, rtol=1e-15)
+
+
+def test_column_layout():
+    scalar, vector, matrix = (
+        as_column_layout(3),
+        as_column_layout([1, 2]),
+        as_column_layout(_col(2, 3)),
+    )
+    assert (scalar.shape, vector.shape, matrix.shape) == ((1, 1), (2, 1), (2, 3))
+    assert scalar.dtype == vector.dtype == np.float64
+    np.testing.assert_array_equal(vector, [[1.0], [2.0]])
+    with pytest.raises(ValueError, match=r"scalars, vectors and matrices; got \(2, 2, 2\)$"):
+        as_column_layout(np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("[da] += deriv(dqqq, a, 'tanh')", "line 1: dqqq: 'qqq' is not a variable of the forward"
+         " program"),
+        ("[da] += deriv(dz, qqq, 'tanh')", "line 1: qqq: 'qqq' is not a variable of the forward"
+         " program"),
+        ("[da] += deriv(dz, z1, 'tanh')", "line 1: z1: 'z1' is not a variable of the forward"
+         " program (did you mean 'z'?)"),
+    ],
+    ids=["gradient-read", "argument", "suggestion"],
+)  # fmt: skip
+def test_an_unknown_name_is_reported_with_a_suggestion_only_when_one_is_close(statement, message):
+    with pytest.raises(ValueError) as excinfo:
+        run_backward(parse_backward(statement), {"z": _col(2), "a": _col(2)}, "z")
+    assert str(excinfo.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[da, db] += deriv(dz, a, b, o)", "line 1: the last argument of deriv must be the quoted"
+         " operator (one of '+', '-', 'o' (Schur), '*' (matrix product), 'tanh', 'sigmoid',"
+         " 'softmax'), got 'o'"),
+        ("[da] += deriv(dz, a, 'o')", "line 1: 'o' takes 2 argument(s) and 2 target(s)"
+         " (deriv(dZ, A, B, 'o') into [dA, dB]); got 1 argument(s) and 1 target(s)"),
+        ("[da, db] += deriv(dz, a, b, 'tanh')", "line 1: 'tanh' takes 1 argument(s) and 1"
+         " target(s) ([dA] += deriv(dZ, A, 'tanh')); got 2 argument(s) and 2 target(s)"),
+        ("[ab, db] += deriv(dz, a, b, 'o')", "line 1: a target must be d<variable>, got 'ab'"),
+    ],
+    ids=["operator", "binary-arity", "unary-arity", "target"],
+)  # fmt: skip
+def test_statement_errors_in_full(text, message):
+    with pytest.raises(ValueError) as excinfo:
+        parse_backward(text)
+    assert str(excinfo.value) == message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[] += deriv(dz, a, 'tanh')", "[da] += deriv(dz, , 'tanh')", "[da] += deriv(dz)"],
+    ids=["no-target", "empty-argument", "one-argument"],
+)
+def test_empty_targets_and_arguments_cannot_be_parsed(text):
+    with pytest.raises(ValueError, match=r"^line 1: cannot parse"):
+        parse_backward(text)
+
+
+def test_a_comment_starts_at_the_first_hash_and_arguments_are_not_inferred_when_given():
+    (st,) = parse_backward("[da] += deriv(dz, a, 'tanh')  # σ' # (eq. 3)")
+    assert st.text == "[da] += deriv(dz, a, 'tanh')" and st.inferred_arg is False

@@ -73,6 +73,7 @@ def test_fast_equals_readable(case):
         got = fast[name]
         assert got.shape == expected.shape, name
         assert got.dtype == np.dtype(case.dtype), f"{name} is {got.dtype}, not {case.dtype}"
+        assert expected.dtype == got.dtype, f"readable {name} is {expected.dtype}"
         scale = max(float(np.max(np.abs(expected))), np.finfo(case.dtype).tiny)
         error = float(np.max(np.abs(got - expected))) / scale
         assert error <= TOLERANCE[case.dtype], f"{name}: {error:.2e} of its scale"

@@ -190,6 +190,7 @@ def _normal(*shapes: tuple[int, ...]) -> Callable[[np.random.Generator], Inputs]
 VJP_CASES: list[tuple[str, str, Callable[[np.random.Generator], Inputs]]] = [
     ("add", "add", _normal((3, 4), (3, 4))),
     ("add-bias", "add", _normal((3, 4), (4,))),
+    ("add-row", "add", _normal((2, 4), (1, 4))),  # a size-1 axis stretched to 2
     ("subtract", "subtract", _normal((3, 4), (3, 4))),
     ("subtract-column", "subtract", _normal((3, 4), (3, 1))),
     ("schur", "schur", _normal((3, 4), (3, 4))),
@@ -204,6 +205,7 @@ VJP_CASES: list[tuple[str, str, Callable[[np.random.Generator], Inputs]]] = [
     ("square", "square", _normal((3, 4))),
     ("negate", "negate", _normal((3, 4))),
     ("softmax", "softmax", _normal((3, 4))),
+    ("softmax-vector", "softmax", _normal((4,))),  # a row vector [N], as matmul takes
     ("add_const", "add_const", lambda rng: [rng.standard_normal((3, 4)), float(rng.normal())]),
     ("mul_const", "mul_const", lambda rng: [rng.standard_normal((3, 4)), float(rng.normal())]),
 ]
@@ -265,6 +267,15 @@ def test_sigmoid_saturates_without_warnings() -> None:
     np.testing.assert_array_equal(out, [0.0, 0.5, 1.0])
 
 
+def test_softmax_is_shift_invariant_per_row_far_from_zero() -> None:
+    """softmax(x + c) = softmax(x) for a constant c per row, also where exp(x + c) overflows or
+    underflows: rows near 0 and near ±1000 in one batch (adding 1000 rounds x by ~1e-13)."""
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 4))
+    shifts = np.array([[0.0], [1000.0], [-1000.0]])
+    softmax = PRIMITIVES["softmax"].forward
+    np.testing.assert_allclose(softmax(x + shifts), softmax(x), rtol=1e-12, atol=0)
+
+
 # --- 6. error messages ----------------------------------------------------------------------
 
 
@@ -310,3 +321,60 @@ def test_evaluate_rejects_bad_programs(program: list[Eq], fragment: str) -> None
 def test_parse_reads_constants_and_comments() -> None:
     program = parse("# header\nden = add_const(e, 1.0)  # 1 + e\nf = mul_const(den, -2.5e0)\n")
     assert program == [Eq("den", "add_const", ("e", 1.0)), Eq("f", "mul_const", ("den", -2.5))]
+
+
+def test_parse_keeps_only_what_precedes_the_first_hash() -> None:
+    program = parse("q = add(x, y)  # sum # of x and y\nf = exp()\n")
+    assert program == [Eq("q", "add", ("x", "y")), Eq("f", "exp", ())]  # arity: evaluate's job
+
+
+def test_bad_argument_message_names_the_line() -> None:
+    with pytest.raises(ValueError) as excinfo:
+        parse("q = add(x, y)\nf = schur(q, 2x)")
+    message = str(excinfo.value)
+    assert message.startswith("line 2: bad argument '2x' in 'f = schur(q, 2x)';")
+    assert "out = op(arg, ...)" in message
+
+
+def test_backprop_of_a_value_never_evaluated_is_an_error() -> None:
+    program = parse("q = add(x, y)")
+    values = evaluate(program, {"x": 1.0, "y": 2.0})
+    with pytest.raises(ValueError, match="output 'f' is not among the evaluated values"):
+        backprop(program, values, "f")
+
+
+def test_integer_inputs_are_evaluated_in_float64() -> None:
+    """Inputs written as integers (the slides' x = -2) are floats: exact, and float64."""
+    program = parse("q = add(x, y)\nf = schur(q, z)")
+    values = evaluate(program, {"x": -2, "y": 5, "z": np.array([-4, 1])})
+    assert {name: str(v.dtype) for name, v in values.items()} == dict.fromkeys(values, "float64")
+    expected = evaluate(program, {"x": -2.0, "y": 5.0, "z": np.array([-4.0, 1.0])})
+    for name, value in expected.items():
+        np.testing.assert_array_equal(values[name], value)
+
+
+def test_backprop_skips_equations_the_output_does_not_depend_on() -> None:
+    """An equation after (or beside) the output's own is skipped, not the end of the walk."""
+    base = "q = add(x, y)\nf = schur(q, z)\n"
+    inputs = {"x": -2.0, "y": 5.0, "z": -4.0}
+    with_unused = parse(base + "unused = exp(x)\n")
+    grads = backprop(with_unused, evaluate(with_unused, inputs), "f")
+    expected = backprop(parse(base), evaluate(parse(base), inputs), "f")
+    assert grads.keys() == expected.keys()
+    for name, value in expected.items():
+        np.testing.assert_array_equal(grads[name], value)
+
+
+def test_backprop_of_a_vector_output_weights_it_by_the_seed() -> None:
+    """``seed`` of the output's shape: the gradient of <seed, output>, checked by complex step."""
+    rng = np.random.default_rng(0)
+    program = parse("z = matmul(x, W)\nf = tanh(z)")
+    inputs = {"x": rng.standard_normal((2, 3)), "W": rng.standard_normal((3, 4))}
+    seed = rng.standard_normal((2, 4))
+    grads = backprop(program, evaluate(program, inputs), "f", seed=seed)
+    for name, value in inputs.items():
+        u = rng.standard_normal(value.shape)
+        tilted = evaluate(program, {**inputs, name: value + 1j * H_COMPLEX * u})["f"]
+        directional = float(np.sum(seed * tilted.imag)) / H_COMPLEX
+        assert grads[name].shape == value.shape
+        np.testing.assert_allclose(float(np.sum(grads[name] * u)), directional, rtol=1e-13)

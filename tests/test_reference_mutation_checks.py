@@ -8,14 +8,19 @@ own forward pass) and PyTorch (a forward bug shows too). For every cell:
 - float64 and float32 with the default options;
 - one float64 case per non-default setting of each of the cell's own options (``option_variants``);
 - no dense head and no probes (the network's other branches);
-- two stacked bidirectional layers (``reference_impl/stack.py``), against PyTorch alone when it is
-  installed (complex step over every element of four units took seconds per cell);
+- stacks (``reference_impl/stack.py``): two layers, one bidirectional layer, and two
+  bidirectional layers, against PyTorch alone when it is installed (complex step over every
+  element of four units took seconds per cell);
 
-plus the checks that mutation testing itself asked for (docs/mutation-testing.md). Cells come from
+plus the checks that mutation testing itself asked for (docs/mutation-testing.md): the float32
+cases computed in float32 throughout, and the loss stable for logits far from 0. Cells come from
 the registry, never by name. Also part of the normal suite (a few seconds).
 """
 
 from __future__ import annotations
+
+import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,10 +29,13 @@ from oracles.base import get_oracle
 from oracles.cases import Case, make_problem
 from oracles.harness import compare_case, run_reference
 from oracles.registry import CellSpec, Option, all_cells
+from reference_impl.activations import sigmoid
+from reference_impl.loss import log_softmax, softmax_cross_entropy
+from reference_impl.peephole_lstm import _clip
 
 SIZES = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2}
 STACKED_SIZES = {"input_size": 2, "hidden_size": 3, "seq_len": 3, "batch": 2}
-STACKED = {"layers": 2, "bidirectional": True}
+STACKS = ({"layers": 2}, {"bidirectional": True}, {"layers": 2, "bidirectional": True})
 
 
 def variant_values(option: Option, hidden: int) -> list[object]:
@@ -63,11 +71,13 @@ def mutation_cases(spec: CellSpec) -> list[tuple[Case, bool]]:
     """The cases of one cell, each with whether complex step runs on it."""
     make = Case.make
     cases = [(make(spec.name, dtype=dtype, **SIZES), True) for dtype in ("float64", "float32")]
-    cases += [(make(spec.name, options=variant, **SIZES), True) for variant in option_variants(spec)]
+    cases += [
+        (make(spec.name, options=variant, **SIZES), True) for variant in option_variants(spec)
+    ]
     cases.append((make(spec.name, head="none", probes=False, **SIZES), True))
     if spec.recurrent:
-        stacked = make(spec.name, options=STACKED, **STACKED_SIZES)
-        cases.append((stacked, not framework_available(spec)))
+        numerical = not framework_available(spec)
+        cases += [(make(spec.name, options=stack, **STACKED_SIZES), numerical) for stack in STACKS]
     return cases
 
 
@@ -99,3 +109,53 @@ def test_the_variants_take_other_paths():
             case = Case.make(spec.name, options=variant, **SIZES)
             outputs = run_reference(spec, make_problem(case))["outputs"]
             assert outputs.shape != base.shape or not np.allclose(outputs, base), case.id
+
+
+@pytest.mark.parametrize("cell", list(all_cells()))
+def test_float32_cases_are_computed_in_float32(cell):
+    """Every tensor of a float32 case is float32: the reference must not compute a float32 case
+    in float64 (it would agree with the frameworks' float32 better than float32 can, and hide
+    float32 behaviour). The float32 versions of every case above, reference only."""
+    spec = all_cells()[cell]
+    for case, _ in mutation_cases(spec):
+        case = replace(case, dtype="float32")
+        tensors = run_reference(spec, make_problem(case))
+        wrong = {name: str(np.asarray(v).dtype) for name, v in tensors.items()}
+        wrong = {name: dtype for name, dtype in wrong.items() if dtype != "float32"}
+        assert not wrong, f"{case.id}: {wrong}"
+
+
+def test_log_softmax_is_shift_invariant_per_row_far_from_zero():
+    """log softmax(v + c) = log softmax(v) for a constant c per row, also where exp(v + c)
+    overflows or underflows: rows of logits near 0 and near ±1000 in one batch. (Adding 1000
+    rounds a logit by up to 1000 ulp(1) / 2 ≈ 1.1e-13, hence the absolute 1e-12.)"""
+    logits = np.random.default_rng(0).uniform(-1, 1, (3, 5))
+    shifts = np.array([[0.0], [1000.0], [-1000.0]])
+    expected = log_softmax(logits)
+    np.testing.assert_allclose(log_softmax(logits + shifts), expected, rtol=0, atol=1e-12)
+    targets = np.array([0, 3, 4])
+    loss, dlogits = softmax_cross_entropy(logits, targets)
+    loss_far, dlogits_far = softmax_cross_entropy(logits + shifts, targets)
+    np.testing.assert_allclose(loss_far, loss, rtol=1e-12)
+    np.testing.assert_allclose(dlogits_far, dlogits, rtol=0, atol=1e-12)
+
+
+def test_sigmoid_saturates_without_warnings():
+    """exp(−x) overflows for x ≪ 0; σ is then exactly 0, silently, in both forms."""
+    x = np.array([-1000.0, 0.0, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fresh = sigmoid(x)
+        in_place = sigmoid(x.copy(), out=np.empty_like(x))
+    np.testing.assert_array_equal(fresh, [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(in_place, [0.0, 0.5, 1.0])
+
+
+def test_cell_clip_passes_the_gradient_at_the_boundary():
+    """The clip's derivative is 1 inside and on the boundary (TF's clip_by_value), 0 outside;
+    the complex-step mask comes from the real part."""
+    c = np.array([-0.7, -0.5, -0.2, 0.5, 0.7]) + 1e-30j
+    clipped, mask = _clip(c, 0.5)
+    np.testing.assert_array_equal(mask, [0.0, 1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(clipped.real, [-0.5, -0.5, -0.2, 0.5, 0.5])
+    np.testing.assert_array_equal(clipped.imag, [0.0, 1e-30, 1e-30, 1e-30, 0.0])
