@@ -13,8 +13,9 @@ own forward pass) and PyTorch (a forward bug shows too). For every cell:
   element of four units took seconds per cell);
 
 plus the checks that mutation testing itself asked for (docs/mutation-testing.md): the float32
-cases computed in float32 throughout, and the loss stable for logits far from 0. Cells come from
-the registry, never by name. Also part of the normal suite (a few seconds).
+cases computed in float32 throughout, the loss stable for logits far from 0, a saturating sigmoid
+silent, the cell clip's gradient at its boundary. Cells come from the registry, never by name.
+Also part of the normal suite (a few seconds).
 """
 
 from __future__ import annotations
