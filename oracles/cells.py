@@ -129,7 +129,10 @@ CELLS = (
         ),
         widths=lstm_widths,
         sample_cases=lambda spec: [
-            *grid(spec, options_by_seed={1: {"forget_bias": 1.0}}),
+            *grid(spec, seeds=(0,), stacked=False),
+            *grid(  # TF 1.x's forget_bias: fewer hidden sizes (each is a new network to trace)
+                spec, seeds=(1,), hidden_sizes=(3, 16), options_by_seed={1: {"forget_bias": 1.0}}
+            ),
             *grid(
                 spec,
                 seeds=(2,),

@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
+from oracles.base import get_oracle
 from oracles.cli import main
 from oracles.mutate import run_mutant, selected_mutants
+from oracles.registry import get_cell
 
 MINIMUM_CATALOGUE = 25
 
 
+def _any_spec():
+    return get_cell(selected_mutants()[0].cell)
+
+
 def test_every_mutant_is_killed_and_the_kill_rate_is_100_percent(capsys):
+    frameworks = [n for n in ("torch", "tf") if not get_oracle(n).unsupported(_any_spec())]
+    if not frameworks:
+        pytest.skip("no framework oracle installed: forward-pass mutants need one to be killed")
     code = main(["mutate", "--json"])
     report = json.loads(capsys.readouterr().out)
     survivors = [r["mutant"] for r in report["results"] if not r["killed"]]
