@@ -1,5 +1,6 @@
-"""The ``gradparity`` command line: compare, reproduce, record, mutate, cells, certify, report,
-derivation, bench.
+"""gradparity: a NumPy reference's gradients checked against PyTorch, TensorFlow and numerics.
+
+Commands: compare, reproduce, record, mutate, cells, certify, report, derivation, bench.
 
 Exit status: 0 everything agrees (``report``: the report is written), 1 something disagrees,
 2 bad input (one line on stderr, no traceback).
