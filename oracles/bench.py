@@ -36,6 +36,7 @@ import numpy as np
 from oracles.base import framework_missing, get_oracle
 from oracles.cases import DTYPES, Case, make_problem
 from oracles.errors import InputError
+from oracles.native import allocator_setting
 from oracles.registry import all_cells
 from reference_impl import network
 from reference_impl.stack import is_stacked
@@ -313,7 +314,9 @@ def environment(threads: Mapping[str, Any], frameworks: Sequence[str]) -> dict[s
         versions["numpy_blas"] = "unknown"
     loaded = openblas()
     if loaded is not None:
-        versions["numpy_blas"] += f" (kernels: {loaded.core})"
+        forced = os.environ.get("OPENBLAS_CORETYPE")
+        chosen = f"OPENBLAS_CORETYPE={forced} in the environment" if forced else "detected"
+        versions["numpy_blas"] += f" (kernels: {loaded.core}, {chosen})"
     for name in frameworks:
         module = FRAMEWORK_MODULES[name][0]
         versions[module] = importlib.import_module(module).__version__
@@ -326,7 +329,13 @@ def environment(threads: Mapping[str, Any], frameworks: Sequence[str]) -> dict[s
             )
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "versions": versions, "threads": dict(threads)}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "versions": versions,
+        "threads": dict(threads),
+        "allocator": allocator_setting(),
+    }
 
 
 def bench(

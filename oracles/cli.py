@@ -421,6 +421,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     env = result["environment"]
     print(f"{env['cpu']}, {env['cores']} cores; threads {env['threads']}")
     print(", ".join(f"{k} {v}" for k, v in env["versions"].items()))
+    print(f"allocator: {env['allocator']}")
     print(result["method"])
     timing, memory = table_rows(result)
     print("\n" + format_table(timing))

@@ -37,7 +37,7 @@ def test_bench_json_on_tiny_sizes(capsys):
     result = json.loads(out)
     assert {"method", "repeats", "quick", "environment", "rows", "memory", "skipped"} <= set(result)
     assert result["repeats"] == 2 and result["quick"] is True
-    assert {"cpu", "cores", "versions", "threads"} <= set(result["environment"])
+    assert {"cpu", "cores", "versions", "threads", "allocator"} <= set(result["environment"])
     assert result["environment"]["threads"]["requested"] == 1
     skipped = {s["oracle"] for s in result["skipped"]}
     assert {(r["cell"], r["dtype"]) for r in result["rows"]} == {
