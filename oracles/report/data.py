@@ -111,7 +111,7 @@ def point_of(case: Case, comparison: Comparison, known: bool = False) -> Point:
 
 
 def points_from_results(rows: Iterable[Mapping[str, Any]]) -> tuple[list[Point], Skipped]:
-    """Points from the JSON rows the agreement suite logs for certify (tests/test_agreement.py)."""
+    """Points from the JSON rows the agreement suite logs for certify (gradparity.suite)."""
     points: list[Point] = []
     skipped: Skipped = defaultdict(lambda: defaultdict(int))
     cases: dict[tuple[str, str, str], set[str]] = defaultdict(set)
