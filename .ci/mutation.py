@@ -24,15 +24,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / "build" / "mutation"
-PACKAGE = {"oracles": "gradparity", "reference_impl": "gradparity/reference_impl",
-           "fixtures": "gradparity/fixtures"}
+PACKAGE = {
+    "oracles": "gradparity",
+    "reference_impl": "gradparity/reference_impl",
+    "fixtures": "gradparity/fixtures",
+}
 
 
 def staged(path: str) -> str:
     """A repository path as it lies in the staged tree."""
     for folder, target in PACKAGE.items():
         if path == folder or path.startswith(folder + "/"):
-            return target + path[len(folder):]
+            return target + path[len(folder) :]
     return path
 
 

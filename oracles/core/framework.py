@@ -92,6 +92,15 @@ class Framework:
         return getattr(importlib.import_module(module), attribute)()
 
 
+def map_tree(function: Callable[[Any], Any], tree: Any) -> Any:
+    """``function`` applied to every leaf of nested dicts, lists and tuples (for ``to_numpy``)."""
+    if isinstance(tree, dict):
+        return {k: map_tree(function, v) for k, v in tree.items()}
+    if isinstance(tree, tuple | list):
+        return type(tree)(map_tree(function, v) for v in tree)
+    return function(tree)
+
+
 def _data_axes(name: str, value: np.ndarray) -> int:
     """Leading axes that vary between problems of one network: batch (and time for x, outputs)."""
     if name == "x" or name == "probe/outputs":

@@ -13,7 +13,12 @@ from itertools import combinations
 from pathlib import Path
 
 from gradparity.catalog import get_cell
-from gradparity.commands.arguments import DTYPE_LIST, ORACLES, POSITIVE_INTS, cells_argument
+from gradparity.commands.arguments import (
+    DTYPE_LIST,
+    POSITIVE_INTS,
+    add_oracles_and_json,
+    cells_argument,
+)
 from gradparity.core.cases import Case, make_problem, tensor_names
 from gradparity.core.loop import Report, compare_runs, run_oracles, run_reference
 from gradparity.core.text import format_table
@@ -140,13 +145,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seq-lens", type=POSITIVE_INTS, default=SEQ_LENS, metavar="T,T")
     parser.add_argument("--hidden-sizes", type=POSITIVE_INTS, default=HIDDEN_SIZES, metavar="H,H")
     parser.add_argument("--dtypes", type=DTYPE_LIST, default=DTYPES, metavar="DTYPE,DTYPE")
-    parser.add_argument(
-        "--oracles",
-        type=ORACLES,
-        default=None,
-        help=f"comma-separated (default: {listed(default_oracles())})",
-    )
-    parser.add_argument("--json", action="store_true", help="print a summary as one JSON object")
+    add_oracles_and_json(parser)
     parser.epilog = (
         f"defaults: --seq-lens {listed(SEQ_LENS)} --hidden-sizes {listed(HIDDEN_SIZES)};"
         " exit 0 once the report is written (errors above the tolerance are marked in it)"

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from gradparity.core.framework import map_tree
 from gradparity.core.process import thread_count
 
 OPS: dict[str, Callable[..., Any]] = {
@@ -96,8 +97,4 @@ class TFAdapter:
         return lambda: compiled(L, C)
 
     def to_numpy(self, tree: Any) -> Any:
-        if isinstance(tree, dict):
-            return {k: self.to_numpy(v) for k, v in tree.items()}
-        if isinstance(tree, tuple | list):
-            return type(tree)(self.to_numpy(v) for v in tree)
-        return tree.numpy()
+        return map_tree(lambda tensor: tensor.numpy(), tree)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from gradparity.core.framework import map_tree
 from gradparity.core.process import thread_count
 
 OPS: dict[str, Callable[..., Any]] = {
@@ -65,8 +66,4 @@ class TorchAdapter:
         return thunk
 
     def to_numpy(self, tree: Any) -> Any:
-        if isinstance(tree, dict):
-            return {k: self.to_numpy(v) for k, v in tree.items()}
-        if isinstance(tree, tuple | list):
-            return type(tree)(self.to_numpy(v) for v in tree)
-        return tree.detach().numpy()
+        return map_tree(lambda tensor: tensor.detach().numpy(), tree)
