@@ -1,62 +1,11 @@
-"""The registered cells. Adding a cell: its reference file, one entry here, one builder per
-framework oracle (see docs/adding-a-cell.md)."""
+"""The catalogue: this repository's cells, each declared once. Adding a cell: its reference
+file, one entry here, and a native builder in a framework's folder where the framework ships the
+layer (docs/adding-a-cell.md)."""
 
 from __future__ import annotations
 
-from oracles.cases import grid
-from oracles.registry import Builder, CellSpec, Option
-
-
-def lstm_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
-    gates = ("i", "f", "g", "o")
-    width = options.get("proj_size", 0) or h  # h is projected to P when proj_size > 0
-    shapes = {
-        **{f"W_{g}": (i, h) for g in gates},
-        **{f"U_{g}": (width, h) for g in gates},
-        **{f"b_{g}": (h,) for g in gates},
-    }
-    if options.get("proj_size", 0):
-        shapes["W_p"] = (h, width)
-    return shapes
-
-
-def lstm_widths(h: int, options) -> dict[str, int]:
-    width = options["proj_size"] or h
-    return {"outputs": width, "h": width, "c": h}
-
-
-def gru_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
-    gates = ("r", "z", "n")
-    return {
-        **{f"W_{g}": (i, h) for g in gates},
-        **{f"U_{g}": (h, h) for g in gates},
-        **{f"bx_{g}": (h,) for g in gates},
-        **{f"bh_{g}": (h,) for g in gates},
-    }
-
-
-def gru_reset_before_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
-    gates = ("r", "z", "n")
-    return {
-        **{f"W_{g}": (i, h) for g in gates},
-        **{f"U_{g}": (h, h) for g in gates},
-        **{f"b_{g}": (h,) for g in gates},
-    }
-
-
-def layernorm_lstm_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
-    gates = ("i", "f", "g", "o")
-    return {
-        **{f"W_{g}": (i, h) for g in gates},
-        **{f"U_{g}": (h, h) for g in gates},
-        **{f"{p}_{s}": (h,) for s in (*gates, "c") for p in ("gamma", "beta")},
-    }
-
-
-def peephole_lstm_shapes(i: int, h: int, options) -> dict[str, tuple[int, ...]]:
-    if options["peepholes"] == "matrix":
-        return lstm_shapes(i, h, options) | {f"P_{g}": (h, h) for g in ("i", "f", "o")}
-    return lstm_shapes(i, h, options) | {f"p_{g}": (h,) for g in ("i", "f", "o")}
+from gradparity.core.cases import grid
+from gradparity.core.registry import CellSpec, Option
 
 
 def layernorm_lstm_cases(spec: CellSpec) -> list:
@@ -119,15 +68,13 @@ def peephole_lstm_cases(spec: CellSpec) -> list:
 CELLS = (
     CellSpec(
         name="lstm",
-        summary="LSTM, gates i f g o (torch nn.LSTM, Keras LSTM)",
-        reference="reference_impl.lstm",
-        param_shapes=lstm_shapes,
+        summary="LSTM, gates i f g o; options forget_bias (TF 1.x semantics), proj_size",
+        reference="gradparity.reference_impl.lstm",
         states=("h", "c"),
         options=(
             Option("forget_bias", 0.0, help="added inside the forget sigmoid (TF 1.x: 1.0)"),
             Option("proj_size", 0, minimum=0, help="project h to this width (0: no projection)"),
         ),
-        widths=lstm_widths,
         sample_cases=lambda spec: [
             *grid(spec, seeds=(0,), stacked=False),
             *grid(  # TF 1.x's forget_bias: fewer hidden sizes (each is a new network to trace)
@@ -142,16 +89,11 @@ CELLS = (
                 options_by_seed={2: {"proj_size": 2}},
             ),
         ],
-        builders={
-            "torch": Builder("oracles.torch_cells:lstm", stacks=True),
-            "tf": Builder("oracles.tf_cells:lstm", stacks=True),
-        },
     ),
     CellSpec(
         name="dense",
-        summary="dense layer y = act(x W + b) (torch nn.Linear, Keras Dense)",
-        reference="reference_impl.dense",
-        param_shapes=lambda i, h, options: {"W": (i, h), "b": (h,)},
+        summary="dense layer y = act(x W + b)",
+        reference="gradparity.reference_impl.dense",
         recurrent=False,
         options=(Option("activation", "tanh", choices=("linear", "tanh", "sigmoid", "relu")),),
         sample_cases=lambda spec: grid(
@@ -161,72 +103,45 @@ CELLS = (
                 s: {"activation": a} for s, a in enumerate(("linear", "tanh", "sigmoid", "relu"))
             },
         ),
-        builders={
-            "torch": Builder("oracles.torch_cells:dense"),
-            "tf": Builder("oracles.tf_cells:dense"),
-        },
     ),
     CellSpec(
         name="gru",
-        summary="GRU, reset after the recurrent product, gates r z n"
-        " (torch nn.GRU, Keras GRU reset_after=True)",
-        reference="reference_impl.gru",
-        param_shapes=gru_shapes,
+        summary="GRU, reset after the recurrent product, gates r z n, biases bx_*, bh_*",
+        reference="gradparity.reference_impl.gru",
         states=("h",),
         sample_cases=lambda spec: grid(spec, seeds=(0,)),
-        builders={
-            "torch": Builder("oracles.torch_cells:gru", stacks=True),
-            "tf": Builder("oracles.tf_cells:gru", stacks=True),
-        },
     ),
     CellSpec(
         name="gru_reset_before",
-        summary="GRU, reset before the recurrent product, gates r z n"
-        " (Keras GRU reset_after=False, TF 1.x GRUCell; torch composed)",
-        reference="reference_impl.gru_reset_before",
-        param_shapes=gru_reset_before_shapes,
+        summary="GRU, reset before the recurrent product, gates r z n (TF 1.x GRUCell)",
+        reference="gradparity.reference_impl.gru_reset_before",
         states=("h",),
         sample_cases=lambda spec: grid(spec, seeds=(0,)),
-        builders={
-            "torch": Builder("oracles.torch_cells:gru_reset_before", kind="composed"),
-            "tf": Builder("oracles.tf_cells:gru_reset_before", stacks=True),
-        },
     ),
     CellSpec(
         name="rnn",
-        summary="Elman RNN h' = act(x W + h U + b) (torch nn.RNN, Keras SimpleRNN)",
-        reference="reference_impl.rnn",
-        param_shapes=lambda i, h, options: {"W": (i, h), "U": (h, h), "b": (h,)},
+        summary="Elman RNN h' = act(x W + h U + b)",
+        reference="gradparity.reference_impl.rnn",
         states=("h",),
         options=(Option("activation", "tanh", choices=("tanh", "relu")),),
         sample_cases=lambda spec: grid(
             spec, seeds=(0, 1), options_by_seed={1: {"activation": "relu"}}
         ),
-        builders={
-            "torch": Builder("oracles.torch_cells:rnn", stacks=True),
-            "tf": Builder("oracles.tf_cells:rnn", stacks=True),
-        },
     ),
     CellSpec(
         name="layernorm_lstm",
         summary="LSTM with layer norm on each gate and on c, no bias"
-        " (TF 1.x contrib LayerNormBasicLSTMCell; torch and Keras composed)",
-        reference="reference_impl.layernorm_lstm",
-        param_shapes=layernorm_lstm_shapes,
+        " (TF 1.x contrib LayerNormBasicLSTMCell)",
+        reference="gradparity.reference_impl.layernorm_lstm",
         states=("h", "c"),
         options=(Option("forget_bias", 1.0, help="added inside the forget sigmoid (TF 1.x)"),),
         sample_cases=layernorm_lstm_cases,
-        builders={
-            "torch": Builder("oracles.torch_cells:layernorm_lstm", kind="composed"),
-            "tf": Builder("oracles.tf_cells:layernorm_lstm", kind="composed"),
-        },
     ),
     CellSpec(
         name="peephole_lstm",
         summary="LSTM with peepholes, diagonal (TF 1.x LSTMCell use_peepholes) or full-matrix"
-        " (seed slides), optional cell clip (torch composed)",
-        reference="reference_impl.peephole_lstm",
-        param_shapes=peephole_lstm_shapes,
+        " (seed slides), optional cell clip",
+        reference="gradparity.reference_impl.peephole_lstm",
         states=("h", "c"),
         options=(
             Option("forget_bias", 1.0, help="added inside the forget sigmoid (TF 1.x)"),
@@ -240,9 +155,5 @@ CELLS = (
             ),
         ),
         sample_cases=peephole_lstm_cases,
-        builders={
-            "torch": Builder("oracles.torch_cells:peephole_lstm", kind="composed"),
-            "tf": Builder("oracles.tf_cells:peephole_lstm"),  # TF 1.x LSTMCell: diagonal only
-        },
     ),
 )

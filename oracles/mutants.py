@@ -17,11 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 
-from oracles.cases import Case
-from oracles.registry import get_cell
-from reference_impl import network
+from gradparity.catalog import get_cell
+from gradparity.core.cases import Case
+from gradparity.reference_impl import network
 
-SHARED_TARGETS = {"reference_impl.loss": "softmax_cross_entropy"}  # module -> name network uses
+SHARED_TARGETS = {
+    "gradparity.reference_impl.loss": "softmax_cross_entropy"
+}  # module -> name network uses
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Mutant:
     def case(self, dtype: str = "float64", **sizes: int) -> Case:
         """A small case of the mutant's cell with the options its bug needs."""
         fields = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2} | sizes
-        return Case.make(self.cell, options=dict(self.options), dtype=dtype, **fields)
+        return Case.make(get_cell(self.cell), options=dict(self.options), dtype=dtype, **fields)
 
     def original(self) -> ModuleType:
         if not self.target:
@@ -74,6 +76,7 @@ class Mutant:
             )
         spec = importlib.util.spec_from_loader(f"{original.__name__}__{self.name}", loader=None)
         module = importlib.util.module_from_spec(spec)
+        module.__package__ = original.__package__  # its relative imports resolve as the original's
         exec(
             compile(source.replace(self.find, self.replace), original.__file__, "exec"),
             module.__dict__,
@@ -297,7 +300,7 @@ MUTANTS = (
         "    dlogits /= batch\n",
         "",
         caught_by="grad/W_y",
-        target="reference_impl.loss",
+        target="gradparity.reference_impl.loss",
     ),
     Mutant(
         "loss-gradient-target-term-dropped",
@@ -305,6 +308,6 @@ MUTANTS = (
         "    dlogits[rows, targets] -= 1.0\n",
         "",
         caught_by="grad/W_y",
-        target="reference_impl.loss",
+        target="gradparity.reference_impl.loss",
     ),
 )

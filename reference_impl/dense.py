@@ -13,7 +13,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from reference_impl.activations import ACTIVATIONS
+from .activations import ACTIVATIONS
+
+
+def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
+    return {"W": (i, h), "b": (h,)}
 
 
 def forward(

@@ -40,13 +40,24 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from reference_impl.equations import Eq, evaluate
-from reference_impl.primitives import get_primitive
+from .deriv_rules import (
+    KNOWN_OPERATORS,
+    OPS,
+    PRINTED_RULES,
+    SLIDES_OP,
+    SLIDES_RULES,
+    Rule,
+    ShapeSlip,
+    dims,
+)
+from .equations import Eq, evaluate
+from .numerical import COMPLEX_STEP, gradient
+from .primitives import get_primitive
 
 __all__ = [
     "OPS",
@@ -67,114 +78,6 @@ __all__ = [
     "run_backward",
     "true_contributions",
 ]
-
-OPS: dict[str, str] = {
-    "+": "add",
-    "-": "subtract",
-    "o": "schur",
-    "*": "matmul",
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "softmax": "softmax",
-}
-"""The slides' operator names and the primitive each one differentiates."""
-
-SLIDES_OP: dict[str, str] = {prim: op for op, prim in OPS.items()}
-
-_KNOWN = "'+', '-', 'o' (Schur), '*' (matrix product), 'tanh', 'sigmoid', 'softmax'"
-
-
-class ShapeSlip(ValueError):
-    """A local rule met shapes that do not match; the text names them with {dz}/{x}/{y}."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    arity: int
-    fn: Callable[..., tuple[np.ndarray, ...]]
-
-
-def _dims(shape: tuple[int, ...]) -> str:
-    return "x".join(str(n) for n in shape) if shape else "scalar"
-
-
-def _ew(a: np.ndarray, b: np.ndarray, la: str, lb: str) -> np.ndarray:
-    if a.shape != b.shape:
-        raise ShapeSlip(f"{la} ({_dims(a.shape)}) ∘ {lb} ({_dims(b.shape)})")
-    return a * b
-
-
-def _mm(a: np.ndarray, b: np.ndarray, la: str, lb: str) -> np.ndarray:
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ShapeSlip(f"{la} ({_dims(a.shape)}) · {lb} ({_dims(b.shape)})")
-    return a @ b
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return get_primitive("sigmoid").forward(x)
-
-
-def _schur(dz, x, y):
-    return _ew(dz, y.T, "{dz}", "{y}ᵀ"), _ew(dz, x.T, "{dz}", "{x}ᵀ")
-
-
-def _matmul(dz, x, y):
-    return _mm(y, dz, "{y}", "{dz}"), _mm(dz, x, "{dz}", "{x}")
-
-
-def _add(dz, x, y):
-    return dz, dz
-
-
-def _subtract(dz, x, y):
-    return dz, -dz
-
-
-def _tanh(dz, x):
-    return (_ew(dz, (1.0 - np.tanh(x) ** 2).T, "{dz}", "(1 - tanh²({x}))ᵀ"),)
-
-
-def _sigmoid_rule(dz, x):
-    s = _sigmoid(x)
-    return (_ew(dz, (s * (1.0 - s)).T, "{dz}", "(σ({x}) ∘ (1 - σ({x})))ᵀ"),)
-
-
-def _vector(dz: np.ndarray, x: np.ndarray) -> None:
-    if x.ndim != 2 or 1 not in x.shape or dz.shape != x.T.shape:
-        raise ShapeSlip(
-            f"softmax needs a vector {{x}} and {{dz}} of its transposed shape;"
-            f" got {{x}} ({_dims(x.shape)}) and {{dz}} ({_dims(dz.shape)})"
-        )
-
-
-def _softmax(dz, x):
-    _vector(dz, x)
-    s = get_primitive("softmax").forward(x.reshape(1, -1)).ravel()
-    jacobian = np.diag(s) - np.outer(s, s)
-    return ((dz.reshape(1, -1) @ jacobian).reshape(dz.shape),)
-
-
-def _softmax_as_printed(dz, x):
-    # "'softmax' : return dz*Jacobian(sigmoid,x)": the sigmoid's Jacobian is diagonal.
-    _vector(dz, x)
-    s = _sigmoid(x).ravel()
-    return ((dz.reshape(1, -1) @ np.diag(s * (1.0 - s))).reshape(dz.shape),)
-
-
-SLIDES_RULES: dict[str, Rule] = {
-    "+": Rule(2, _add),
-    "-": Rule(2, _subtract),
-    "o": Rule(2, _schur),
-    "*": Rule(2, _matmul),
-    "tanh": Rule(1, _tanh),
-    "sigmoid": Rule(1, _sigmoid_rule),
-    "softmax": Rule(1, _softmax),
-}
-"""The slides' vector deriv routine, with its softmax line as meant (the softmax's Jacobian)."""
-
-PRINTED_RULES: dict[str, Rule] = {**SLIDES_RULES, "softmax": Rule(1, _softmax_as_printed)}
-"""The routine as printed: ``'softmax' : return dz*Jacobian(sigmoid,x)``."""
-
 
 # --- parsing ------------------------------------------------------------------------------
 
@@ -226,12 +129,12 @@ def parse_backward(text: str) -> list[Statement]:
         if op_match is None:
             raise ValueError(
                 f"line {lineno}: the last argument of deriv must be the quoted operator"
-                f" (one of {_KNOWN}), got {tokens[-1]!r}"
+                f" (one of {KNOWN_OPERATORS}), got {tokens[-1]!r}"
             )
         op = op_match["op"]
         if op not in SLIDES_RULES:
             raise ValueError(
-                f"line {lineno}: unknown operator {op!r}; the slides' deriv knows {_KNOWN}"
+                f"line {lineno}: unknown operator {op!r}; the slides' deriv knows {KNOWN_OPERATORS}"
             )
         targets = tuple(
             None if t == "_" else _gradient_name(t, lineno, "a target") for t in target_tokens
@@ -365,8 +268,8 @@ def run_backward(
                 piece = np.full(wanted, np.nan)
             elif outs[position].shape != wanted:
                 errors.append(
-                    f"'{st.op}' returns {_dims(outs[position].shape)} for d{target}, whose"
-                    f" gradient is {_dims(wanted)} ({target} is {_dims(np.shape(values[target]))})"
+                    f"'{st.op}' returns {dims(outs[position].shape)} for d{target}, whose"
+                    f" gradient is {dims(wanted)} ({target} is {dims(np.shape(values[target]))})"
                 )
                 piece = np.full(wanted, np.nan)
             else:
@@ -413,20 +316,14 @@ def complex_step_gradients(
     program: Sequence[Eq],
     inputs: Mapping[str, np.ndarray],
     output: str,
-    h: float = 1e-30,
 ) -> dict[str, np.ndarray]:
-    """``d output / d input`` element by element, ``Im f(x + i·h·e_k) / h``, values' layout.
+    """``d output / d input`` element by element by complex step, values' layout.
 
     Independent of every VJP: it only runs the forward program.
     """
     base = {name: np.asarray(value, dtype=np.float64) for name, value in inputs.items()}
-    grads = {}
-    for name, value in base.items():
-        grad = np.empty(value.shape)
-        for k in np.ndindex(value.shape):
-            work = value.astype(np.complex128)
-            work[k] += 1j * h
-            out = evaluate(program, {**base, name: work})[output]
-            grad[k] = float(np.imag(np.asarray(out).reshape(-1)[0])) / h
-        grads[name] = grad
-    return grads
+
+    def of(name: str):
+        return lambda value: np.asarray(evaluate(program, {**base, name: value})[output]).flat[0]
+
+    return {name: gradient(of(name), value, COMPLEX_STEP) for name, value in base.items()}

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reference_impl.primitives import get_primitive
+from .primitives import get_primitive
 
-__all__ = ["Eq", "backprop", "evaluate", "parse"]
+__all__ = ["Eq", "backprop", "differentiated", "evaluate", "parse"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,16 @@ def backprop(
             if isinstance(arg, str):
                 accumulate(arg, cotangent)
     return grads
+
+
+def differentiated(program: Sequence[Eq], inputs: Mapping[str, object], output: str) -> list[str]:
+    """Every input and intermediate that ``output`` depends on, inputs first."""
+    needed = {output}
+    for eq in reversed(program):
+        if eq.out in needed:
+            needed |= {a for a in eq.args if isinstance(a, str)}
+    order = [*inputs, *(eq.out for eq in program)]
+    return [name for name in order if name in needed]
 
 
 _NAME = r"[A-Za-z_]\w*"

@@ -38,10 +38,19 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
-from reference_impl.gates import fuse, unfuse
+from .activations import sigmoid, sigmoid_grad, tanh_grad
+from .gates import fuse, unfuse
 
 GATES = ("r", "z", "n")
+
+
+def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
+    return {
+        **{f"W_{g}": (i, h) for g in GATES},
+        **{f"U_{g}": (h, h) for g in GATES},
+        **{f"bx_{g}": (h,) for g in GATES},
+        **{f"bh_{g}": (h,) for g in GATES},
+    }
 
 
 def forward(

@@ -33,7 +33,7 @@ the biased variance of ``nn.moments``.
 
 With H = 1 the layer norm is degenerate (var = 0, LN(v) = beta) and with H = 2 nearly so
 (LN(v) = ±gamma + beta whatever v, its derivative O(EPS / var)); with H = 3 or 4 it is now and
-then ill-conditioned (tiny variance). The sample cases (oracles/cells.py) use H >= 6.
+then ill-conditioned (tiny variance). The sample cases (gradparity/cells.py) use H >= 6.
 """
 
 from __future__ import annotations
@@ -42,10 +42,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
+from .activations import sigmoid, sigmoid_grad, tanh_grad
 
 GATES = ("i", "f", "g", "o")
 EPS = 1e-12
+
+
+def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
+    return {
+        **{f"W_{g}": (i, h) for g in GATES},
+        **{f"U_{g}": (h, h) for g in GATES},
+        **{f"{p}_{s}": (h,) for s in (*GATES, "c") for p in ("gamma", "beta")},
+    }
 
 
 def layer_norm(v: np.ndarray, gamma: np.ndarray, beta: np.ndarray):

@@ -42,11 +42,29 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
-from reference_impl.gates import fuse, unfuse
+from .activations import sigmoid, sigmoid_grad, tanh_grad
+from .gates import fuse, unfuse
 
 GATES = ("i", "f", "g", "o")  # the canonical order (torch's, Keras')
 FUSED = ("i", "f", "o", "g")  # the fast path's block order: the sigmoid gates, then tanh
+
+
+def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
+    width = options.get("proj_size", 0) or h  # h is projected to P when proj_size > 0
+    shapes = {
+        **{f"W_{g}": (i, h) for g in GATES},
+        **{f"U_{g}": (width, h) for g in GATES},
+        **{f"b_{g}": (h,) for g in GATES},
+    }
+    if options.get("proj_size", 0):
+        shapes["W_p"] = (h, width)
+    return shapes
+
+
+def widths(h: int, options: Mapping[str, object]) -> dict[str, int]:
+    """The projection makes the outputs and h P wide; c stays H wide."""
+    width = options.get("proj_size", 0) or h
+    return {"outputs": width, "h": width, "c": h}
 
 
 def forward(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl.loss import softmax_cross_entropy
+from .loss import softmax_cross_entropy
 
 
 @dataclass(frozen=True)

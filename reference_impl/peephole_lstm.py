@@ -39,11 +39,22 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
-from reference_impl.gates import fuse, unfuse
+from .activations import sigmoid, sigmoid_grad, tanh_grad
+from .gates import fuse, unfuse
 
 GATES = ("i", "f", "g", "o")
 PEEPHOLE_GATES = ("i", "f", "o")
+
+
+def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
+    shapes = {
+        **{f"W_{g}": (i, h) for g in GATES},
+        **{f"U_{g}": (h, h) for g in GATES},
+        **{f"b_{g}": (h,) for g in GATES},
+    }
+    if options["peepholes"] == "matrix":
+        return shapes | {f"P_{g}": (h, h) for g in PEEPHOLE_GATES}
+    return shapes | {f"p_{g}": (h,) for g in PEEPHOLE_GATES}
 
 
 def _clip(c: np.ndarray, clip: float) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PRIMITIVES", "Primitive", "get_primitive", "unbroadcast"]
+__all__ = ["PRIMITIVES", "Primitive", "get_primitive", "log_softmax", "unbroadcast"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,17 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     shifted = x - np.max(np.real(x), axis=-1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    """Stable log-softmax over the last axis (the shift uses the real part only, so it stays
+    complex-analytic)."""
+    shifted = x - np.max(np.real(x), axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _log_softmax_vjp(dz: np.ndarray, out: np.ndarray, x: np.ndarray) -> tuple:
+    return (dz - np.exp(out) * np.sum(dz, axis=-1, keepdims=True),)
 
 
 def _matmul_vjp(dz: np.ndarray, out: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple:
@@ -94,6 +105,8 @@ _TABLE = [
     Primitive("square", 1, lambda x: x * x, lambda dz, out, x: (2.0 * x * dz,)),
     Primitive("negate", 1, lambda x: -x, lambda dz, out, x: (-dz,)),
     Primitive("softmax", 1, _softmax, _softmax_vjp),
+    Primitive("log_softmax", 1, log_softmax, _log_softmax_vjp),
+    Primitive("sum", 1, np.sum, lambda dz, out, x: (np.broadcast_to(dz, np.shape(x)).copy(),)),
     Primitive("add_const", 2, lambda x, c: x + c, lambda dz, out, x, c: (dz, None)),
     Primitive("mul_const", 2, lambda x, c: c * x, lambda dz, out, x, c: (c * dz, None)),
 ]

@@ -1,24 +1,8 @@
-"""Shared test fixtures: the certify results log. Its import of ``oracles`` comes before any
-NumPy import, which pins the settings that change result bits (``oracles.determinism``)."""
+"""The project's own tests. The process settings that change result bits are pinned by
+gradparity's pytest plugin (ini option ``gradparity_pin`` in pyproject.toml), before this file
+or any test module imports NumPy; ``results_log`` is the plugin's fixture too."""
 
-from __future__ import annotations
-
-import json
-import os
+import sys
 from pathlib import Path
 
-import pytest
-
-from oracles.certify import RESULTS_ENV
-
-
-@pytest.fixture(scope="session")
-def results_log():
-    """``log(row)`` appends a JSON line to this worker's results file when certify asked."""
-    directory = os.environ.get(RESULTS_ENV)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    if not directory:
-        yield lambda row: None
-        return
-    with (Path(directory) / f"{worker}.jsonl").open("a") as handle:
-        yield lambda row: handle.write(json.dumps(row) + "\n")
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers module, for test modules

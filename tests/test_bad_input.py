@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from registry_helpers import cell_where, has_option, option_where
-
-from oracles.cli import main
-from oracles.errors import InputError
-from oracles.harness import run_reference
-from oracles.registry import all_cells
-from reference_impl.network import Problem
+from gradparity.catalog import all_cells, get_cell
+from gradparity.commands.main import main
+from gradparity.core.cases import Case, make_problem
+from gradparity.core.errors import InputError
+from gradparity.core.loop import run_reference
+from gradparity.reference_impl.network import Problem
+from helpers import cell_where, has_option, option_where
 
 DOC = Path(__file__).parents[1] / "docs" / "bad-input.md"
 
@@ -359,9 +359,7 @@ def test_every_kind_of_bad_input_is_in_the_document():
 
 
 def _valid_problem(spec_name: str) -> Problem:
-    from oracles.cases import Case, make_problem
-
-    return make_problem(Case.make(spec_name, seq_len=2))
+    return make_problem(Case.make(get_cell(spec_name), seq_len=2))
 
 
 def _api_edits():

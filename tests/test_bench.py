@@ -6,17 +6,19 @@ import json
 import math
 
 import pytest
+from gradparity.catalog import all_cells
+from gradparity.commands.bench import fast_cells
+from gradparity.commands.main import main
+from gradparity.frameworks import all_frameworks
 
-from oracles.bench import fast_cells
-from oracles.cli import main
-from oracles.registry import all_cells
+FRAMEWORKS = list(all_frameworks())
 
 NO_TIME_AXIS = next((n for n, s in all_cells().items() if not s.recurrent), "no-such-cell")
 
 ROW_KEYS = {"cell", "dtype", "batch", "seq_len", "input_size", "hidden_size"}
 ROW_KEYS |= {"reference_s", "reference_cpu_s", "readable_s", "readable_cpu_s"}
-ROW_KEYS |= {f"{k}{s}" for k in ("torch", "tf") for s in ("_s", "_cpu_s")}
-ROW_KEYS |= {f"ratio_{k}{s}" for k in ("torch", "tf") for s in ("", "_cpu")}
+ROW_KEYS |= {f"{k}{s}" for k in FRAMEWORKS for s in ("_s", "_cpu_s")}
+ROW_KEYS |= {f"ratio_{k}{s}" for k in FRAMEWORKS for s in ("", "_cpu")}
 MEMORY_KEYS = {"cell", "dtype", "batch", "seq_len", "input_size", "hidden_size", "cache_bytes"}
 MEMORY_KEYS |= {"cache_bytes_without_x", "readable_cache_bytes"}
 MEMORY_KEYS |= {"forward_peak_bytes", "forward_backward_peak_bytes"}
@@ -35,7 +37,8 @@ def test_bench_json_on_tiny_sizes(capsys):
     out, _ = capsys.readouterr()
     assert code == 0
     result = json.loads(out)
-    assert {"method", "repeats", "quick", "environment", "rows", "memory", "skipped"} <= set(result)
+    keys = {"method", "repeats", "quick", "frameworks", "environment", "rows", "memory", "skipped"}
+    assert keys <= set(result)
     assert result["repeats"] == 2 and result["quick"] is True
     assert {"cpu", "cores", "versions", "threads", "allocator"} <= set(result["environment"])
     assert result["environment"]["threads"]["requested"] == 1
@@ -47,7 +50,7 @@ def test_bench_json_on_tiny_sizes(capsys):
         assert set(row) == ROW_KEYS
         assert _positive_finite(row["reference_s"]) and _positive_finite(row["reference_cpu_s"])
         assert row["readable_s"] is None  # only with --readable
-        for name in ("torch", "tf"):
+        for name in FRAMEWORKS:
             ratios = [row[f"ratio_{name}"], row[f"ratio_{name}_cpu"]]
             if name in skipped:
                 assert ratios == [None, None]
@@ -67,7 +70,8 @@ def test_bench_table(capsys):
     code = main(["bench", "--quick", "--repeats", "1", "--cells", cell, "--readable"])
     out, _ = capsys.readouterr()
     assert code == 0
-    assert "ref/torch" in out and "ref/tf" in out and "readable ms" in out and "cache" in out
+    assert all(f"ref/{name}" in out for name in FRAMEWORKS)
+    assert "readable ms" in out and "cache" in out
     assert sum(line.startswith(f"{cell} ") for line in out.splitlines()) == 4  # 2 timing, 2 memory
 
 

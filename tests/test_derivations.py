@@ -7,35 +7,22 @@ gradient value is written down here. The slides' LSTM lives in docs/examples/sli
 from __future__ import annotations
 
 import json
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
+from gradparity.commands.main import main
+from gradparity.core.compare import compare_tensor
+from gradparity.derivation.check import check_derivation
+from gradparity.derivation.forward import parse_shapes, read_forward, seeded_inputs
+from gradparity.derivation.render import check_files
+from gradparity.derivation.report import VALUE
 
-from oracles.cli import main
-from oracles.compare import compare_tensor
-from oracles.derivations import (
-    BACKWARD_VARIANTS,
-    EQ11,
-    EQ19,
-    EQ29,
-    SLIDES_DIR,
-    SOFTMAX_BACKWARD,
-    SOFTMAX_FORWARD,
-    VALUE,
-    backward_variant,
-    check_derivation,
-    check_files,
-    edit,
-    parse_shapes,
-    read_forward,
-    seeded_inputs,
-    slides_check,
-    slides_report,
-    slides_text,
-)
-from oracles.errors import InputError
-from reference_impl.derivation import (
+sys.path.insert(0, str(Path(__file__).parents[1] / "docs" / "examples" / "slides_lstm"))
+from gradparity.core.errors import InputError
+from gradparity.reference_impl.derivation import (
     OPS,
     PRINTED_RULES,
     SLIDES_RULES,
@@ -48,8 +35,22 @@ from reference_impl.derivation import (
     run_backward,
     true_contributions,
 )
-from reference_impl.equations import Eq, evaluate, parse
-from reference_impl.primitives import get_primitive
+from gradparity.reference_impl.equations import Eq, evaluate, parse
+from gradparity.reference_impl.primitives import get_primitive
+from measure import (
+    BACKWARD_VARIANTS,
+    EQ11,
+    EQ19,
+    EQ29,
+    SLIDES_DIR,
+    SOFTMAX_BACKWARD,
+    SOFTMAX_FORWARD,
+    backward_variant,
+    edit,
+    slides_check,
+    slides_report,
+    slides_text,
+)
 
 FORWARD = "forward.txt"
 FORWARD_FIXED = "forward_corrected.txt"

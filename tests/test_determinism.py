@@ -1,5 +1,5 @@
 """Determinism: the reference gives the same bits in every process, and a parallel pytest run
-gives exactly the outcomes and numbers of a serial one (settings: ``oracles.determinism``)."""
+gives exactly the outcomes and numbers of a serial one (settings: ``gradparity.core.process``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from oracles.cases import Case, make_problem
-from oracles.certify import RESULTS_ENV, read_results
-from oracles.determinism import thread_count
-from oracles.harness import run_reference
-from oracles.registry import all_cells
+from gradparity.catalog import all_cells
+from gradparity.commands.certify import read_results
+from gradparity.core.cases import Case, make_problem
+from gradparity.core.loop import run_reference
+from gradparity.core.process import thread_count
+from gradparity.suite.plugin import RESULTS_ENV
 
 ROOT = Path(__file__).parents[1]
 
@@ -21,9 +22,9 @@ ROOT = Path(__file__).parents[1]
 def reference_digest() -> str:
     """SHA-256 of every tensor of every cell's reference on sizes where BLAS blocking matters."""
     digest = hashlib.sha256()
-    for name, spec in all_cells().items():
+    for spec in all_cells().values():
         for dtype in ("float32", "float64"):
-            case = Case.make(name, input_size=48, hidden_size=64, seq_len=20, batch=16, dtype=dtype)
+            case = Case.make(spec, input_size=48, hidden_size=64, seq_len=20, batch=16, dtype=dtype)
             for tensor, value in sorted(run_reference(spec, make_problem(case)).items()):
                 digest.update(tensor.encode())
                 digest.update(value.tobytes())
@@ -33,9 +34,10 @@ def reference_digest() -> str:
 def _digest_in_a_new_process(hash_seed: str) -> str:
     code = "from test_determinism import reference_digest; print(reference_digest())"
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT / "tests")}
-    # a fresh interpreter imports oracles (and so pins the settings) before NumPy
+    # a fresh interpreter pins the settings before NumPy loads, as the CLI and the plugin do
+    pin = "from gradparity.core.process import pin_process; pin_process()\n"
     done = subprocess.run(
-        [sys.executable, "-c", "import oracles\n" + code],
+        [sys.executable, "-c", pin + code],
         env=env,
         capture_output=True,
         text=True,
@@ -60,7 +62,7 @@ def _run_suite_slice(tmp_path: Path, workers: str) -> dict[str, tuple]:
     results = tmp_path / f"results-{workers}"
     results.mkdir()
     subset = "rnn- and T7- and H3- and B4-"
-    command = [sys.executable, "-m", "pytest", "tests/test_agreement.py", "-q"]
+    command = [sys.executable, "-m", "pytest", "tests/test_agreement.py", "-q"]  # the shipped suite
     command += ["-k", subset, "-n", workers]
     if workers != "0":
         command += ["--dist", "loadgroup"]

@@ -8,51 +8,59 @@ a package plus a ``.dist-info`` with its entry point, which is what pip would wr
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import install_example, installed_frameworks, run_gradparity
 
 EXAMPLE = Path(__file__).parents[1] / "docs" / "examples" / "external_cell"
-GRADPARITY = [sys.executable, "-m", "oracles.cli"]
 
 
-def _install(site: Path, entry_point: str) -> None:
-    shutil.copytree(EXAMPLE / "gradparity_example_cell", site / "gradparity_example_cell")
-    info = site / "gradparity_example_cell-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: gradparity-example-cell\nVersion: 0.1.0\n"
-    )
-    (info / "entry_points.txt").write_text(f"[gradparity.cells]\n{entry_point}\n")
+def _install(site: Path, entry_point: str) -> dict:
+    return install_example(site, EXAMPLE, "gradparity.cells", entry_point)
 
 
-def _run(site: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(EXAMPLE.parents[2])])}
-    return subprocess.run(
-        [*GRADPARITY, *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
+def _run(site: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_gradparity(*args, env=ENVIRONMENTS[site])
+
+
+ENVIRONMENTS: dict[Path, dict] = {}
+
+
+def _example_frameworks() -> list[str]:
+    """The frameworks the example package brings builders for (its own business to name)."""
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        from gradparity_example_cell import CELL
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    return list(CELL.builders)
+
+
+FRAMEWORKS = _example_frameworks()
+ORACLES = [*FRAMEWORKS, "numerical", "fd"]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    for framework in ("torch", "tensorflow"):
-        if importlib.util.find_spec(framework) is None:
-            pytest.skip(f"{framework} is not installed")
+    missing = [n for n in FRAMEWORKS if n not in installed_frameworks()]
+    if missing:
+        pytest.skip(f"the example's frameworks {missing} are not installed")
     site = tmp_path_factory.mktemp("site")
-    _install(site, "mgu = gradparity_example_cell:CELL")
+    ENVIRONMENTS[site] = _install(site, "mgu = gradparity_example_cell:CELL")
     return site
 
 
 def test_external_cell_is_listed_with_composed_oracles(site):
     done = _run(site, "cells")
     row = next(line for line in done.stdout.splitlines() if line.startswith("mgu "))
-    assert done.returncode == 0 and row.split()[3:5] == ["composed", "composed"]
+    columns = done.stdout.splitlines()[0].split()
+    support = dict(zip(columns, row.split(), strict=False))
+    assert done.returncode == 0 and all(support[n] == "composed" for n in FRAMEWORKS)
 
 
 def test_external_cell_compare_agrees_with_every_oracle(site):
@@ -66,36 +74,36 @@ def test_external_cell_compare_agrees_with_every_oracle(site):
         "--seq-len",
         "9",
         "--oracles",
-        "torch,tf,numerical,fd",
+        ",".join(ORACLES),
         "--json",
     )
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["agree"], done.stderr
-    assert {r["oracle"] for r in report["results"]} == {"torch", "tf", "numerical", "fd"}
+    assert {r["oracle"] for r in report["results"]} == set(ORACLES)
     exact = [r for r in report["results"] if r["oracle"] != "fd"]
     assert max(r["max_rel_err"] for r in exact) <= 1e-10
 
 
-def test_external_cell_reproduces_a_fixture_recorded_with_torch(site, tmp_path):
-    """Expected values from the composed torch oracle; the reference must reproduce them."""
-    compare = _run(site, "compare", "--cell", "mgu", "--no-probes", "--oracles", "torch", "--json")
-    assert compare.returncode == 0
+def test_external_cell_reproduces_a_fixture_recorded_with_a_framework(site, tmp_path):
+    """Expected values from a composed framework oracle; the reference must reproduce them."""
+    first = FRAMEWORKS[0]
     script = (
         "import json, sys\n"
-        "from oracles.cases import Case, make_problem\n"
-        "from oracles.base import get_oracle\n"
-        "case = Case.make('mgu', probes=False, input_size=2, hidden_size=3, seq_len=4, batch=2)\n"
+        "from gradparity import Case, get_cell, make_problem\n"
+        "from gradparity.frameworks import get_oracle\n"
+        "case = Case.make(get_cell('mgu'), probes=False, input_size=2, hidden_size=3, seq_len=4,"
+        " batch=2)\n"
         "p = make_problem(case)\n"
-        "out = get_oracle('torch').run(case.spec, p)\n"
+        f"out = get_oracle({first!r}).run(case.spec, p)\n"
         "keep = ['outputs', 'h_T', 'loss', 'grad/U_n', 'grad/W_f', 'grad/x', 'grad/h0']\n"
-        "print(json.dumps({'name': 'mgu-torch', 'source': 'torch composed oracle',\n"
+        "print(json.dumps({'name': 'mgu-recorded', 'source': 'a composed oracle',\n"
         "  'cell': 'mgu', 'dtype': 'float64', 'hidden_size': 3,\n"
         "  'params': {k: v.tolist() for k, v in p.params.items()},\n"
         "  'inputs': {'x': p.x.tolist(), 'h0': p.state0['h'].tolist()},\n"
         "  'head': {**{k: v.tolist() for k, v in p.head.items()}, 'targets': p.targets.tolist()},\n"
         "  'expected': {k: out[k].tolist() for k in keep}, 'rtol': 1e-12}))\n"
     )
-    env = {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{EXAMPLE.parents[2]}"}
+    env = {**os.environ, **ENVIRONMENTS[site]}
     made = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     fixture = tmp_path / "mgu.json"
     fixture.write_text(made.stdout)
@@ -108,19 +116,20 @@ def test_external_cell_is_certified_by_the_agreement_suite(site, tmp_path):
     out = tmp_path / "report"
     done = _run(site, "certify", "--workers", "1", "--out", str(out), "--", "-k", "mgu-")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "](mgu-reference-vs-torch.png)" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert all(f"](mgu-reference-vs-{name}.png)" in report for name in ORACLES)
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith("mgu ")]
-    rows = [r for r in rows if len(r) >= 9]  # the summary table, not the time-budget table
-    assert {(r[1], r[2]) for r in rows} == {
-        (oracle, dtype)
-        for oracle in ("fd", "numerical", "tf", "torch")
-        for dtype in ("float32", "float64")
+    rows = [r for r in rows if len(r) >= 11]  # the summary table, not the time-budget table
+    assert {(r[1], r[3], r[4]) for r in rows} >= {
+        ("reference", oracle, dtype) for oracle in ORACLES for dtype in ("float32", "float64")
     }
     assert all(r[-1] == "pass" for r in rows)
 
 
 def test_a_broken_entry_point_is_one_line_and_exit_2(tmp_path):
-    _install(tmp_path, "broken = gradparity_example_cell.no_such_module:CELL")
+    ENVIRONMENTS[tmp_path] = _install(
+        tmp_path, "broken = gradparity_example_cell.no_such_module:CELL"
+    )
     done = _run(tmp_path, "cells")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1

@@ -8,11 +8,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-from oracles.bench import fast_cells
-from oracles.cases import Case, make_problem
-from oracles.registry import all_cells
-from reference_impl import network
+from gradparity.catalog import all_cells
+from gradparity.commands.bench import fast_cells
+from gradparity.core.cases import Case, make_problem
+from gradparity.reference_impl import network
 
 FAST_CELLS = sorted(fast_cells())
 TOLERANCE = {"float64": 1e-14, "float32": 1e-5}  # max |fast − readable| / max |readable|
@@ -39,7 +38,7 @@ def _cases() -> list:
             for dtype in TOLERANCE:
                 for seed, (batch, steps, hidden) in enumerate(sizes if k == 0 else sizes[1:3]):
                     case = Case.make(
-                        cell,
+                        all_cells()[cell],
                         options=options,
                         input_size=5,
                         hidden_size=hidden,
@@ -87,7 +86,7 @@ def test_fast_equals_readable(case):
 def test_fast_forward_is_complex_analytic(cell):
     """The complex-step oracle runs the fast forward on complex arrays: same values as the
     readable forward, imaginary parts included."""
-    case = Case.make(cell, input_size=3, hidden_size=4, seq_len=6, batch=2)
+    case = Case.make(all_cells()[cell], input_size=3, hidden_size=4, seq_len=6, batch=2)
     problem = make_problem(case).astype(np.complex128)
     tilt = {
         k: v + 1e-3j * np.cos(np.arange(v.size)).reshape(v.shape)

@@ -1,5 +1,5 @@
-"""The allocator setting of ``oracles.native``: a repeated reference pass reuses freed memory
-instead of page-faulting fresh buffers in (the check fails under glibc's default thresholds)."""
+"""The allocator setting of ``gradparity.core.process``: a repeated reference pass reuses freed
+memory instead of page-faulting fresh buffers in (the check fails under glibc's defaults)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import resource
 
 import numpy as np
 import pytest
-
-from oracles.cases import Case, make_problem
-from oracles.native import (
+from gradparity.catalog import get_cell
+from gradparity.core.cases import Case, make_problem
+from gradparity.core.process import (
     MMAP_THRESHOLD_BYTES,
     TRIM_THRESHOLD_BYTES,
     allocator_setting,
     keep_freed_memory,
     set_malloc_thresholds,
 )
-from reference_impl import network
+from gradparity.reference_impl import network
 
 pytestmark = pytest.mark.skipif(
     platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
@@ -30,7 +30,7 @@ FEW_FAULTS = 200  # under glibc defaults a pass at this size faults ~12,600 4 Ki
 
 
 def _minor_faults_of_one_pass() -> int:
-    case = Case.make("lstm", input_size=64, hidden_size=128, seq_len=100, batch=32)
+    case = Case.make(get_cell("lstm"), input_size=64, hidden_size=128, seq_len=100, batch=32)
     problem = make_problem(case)
     cell = case.spec.reference_for(problem.options)
     for _ in range(2):  # the heap grows to the size of one pass

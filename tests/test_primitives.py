@@ -10,9 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-
-from reference_impl.equations import Eq, backprop, evaluate, parse
-from reference_impl.primitives import PRIMITIVES, get_primitive
+from gradparity.reference_impl.equations import Eq, backprop, evaluate, parse
+from gradparity.reference_impl.primitives import PRIMITIVES, get_primitive
 
 H_COMPLEX = 1e-30
 
@@ -206,6 +205,9 @@ VJP_CASES: list[tuple[str, str, Callable[[np.random.Generator], Inputs]]] = [
     ("negate", "negate", _normal((3, 4))),
     ("softmax", "softmax", _normal((3, 4))),
     ("softmax-vector", "softmax", _normal((4,))),  # a row vector [N], as matmul takes
+    ("log_softmax", "log_softmax", _normal((3, 4))),
+    ("log_softmax-far-from-zero", "log_softmax", lambda rng: [50.0 * rng.standard_normal((3, 4))]),
+    ("sum", "sum", _normal((3, 4))),
     ("add_const", "add_const", lambda rng: [rng.standard_normal((3, 4)), float(rng.normal())]),
     ("mul_const", "mul_const", lambda rng: [rng.standard_normal((3, 4)), float(rng.normal())]),
 ]

@@ -6,17 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from registry_helpers import cell_where
-
-from oracles.base import get_oracle
-from oracles.cli import main
-from oracles.registry import get_cell
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from gradparity.catalog import get_cell
+from gradparity.frameworks import all_frameworks, get_oracle
+from helpers import cell_where, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +33,8 @@ def test_record_then_reproduce_exits_0_and_a_1e_4_edit_exits_1(capsys, tmp_path,
     assert set(data["tolerances"]) == set(values)
     about = data["recorded_with"]
     assert about["implementation"] == "reference" and about["numpy"] == np.__version__
-    assert {"torch", "tensorflow", "platform", "python", "command"} <= set(about)
+    distributions = {names[-1] for f in all_frameworks().values() for names in f.distributions}
+    assert {"platform", "python", "command", *distributions} <= set(about)
 
     path = tmp_path / "case.json"
     code, out, _ = run_cli(capsys, "reproduce", str(path))
@@ -57,7 +50,7 @@ def test_record_then_reproduce_exits_0_and_a_1e_4_edit_exits_1(capsys, tmp_path,
     assert code == 1 and f"{tensor}: reference disagrees with expected" in out
 
 
-@pytest.mark.parametrize("implementation", ["torch", "tf"])
+@pytest.mark.parametrize("implementation", list(all_frameworks()))
 def test_a_framework_recording_is_reproduced_by_the_reference(
     capsys, tmp_path, recurrent_cell, implementation
 ):

@@ -3,14 +3,15 @@
 mutmut runs, for every mutant of ``reference_impl/``, the tests that reach the mutated function,
 so these must be cheap and still cover every code path of every cell: a few small cases per
 registered cell, each compared with complex step (a backward bug shows against the reference's
-own forward pass) and PyTorch (a forward bug shows too). For every cell:
+own forward pass) and with the first framework that runs the cell (a forward bug shows too).
+For every cell:
 
 - float64 and float32 with the default options;
 - one float64 case per non-default setting of each of the cell's own options (``option_variants``);
 - no dense head and no probes (the network's other branches);
 - stacks (``reference_impl/stack.py``): two layers, one bidirectional layer, and two
-  bidirectional layers, against PyTorch alone when it is installed (complex step over every
-  element of four units took seconds per cell);
+  bidirectional layers, against the first framework alone when one is installed (complex step
+  over every element of four units took seconds per cell);
 
 plus the checks that mutation testing itself asked for (docs/mutation-testing.md): the float32
 cases computed in float32 throughout, the loss stable for logits far from 0, a saturating sigmoid
@@ -25,14 +26,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
-from oracles.base import get_oracle
-from oracles.cases import Case, make_problem
-from oracles.harness import compare_case, run_reference
-from oracles.registry import CellSpec, Option, all_cells
-from reference_impl.activations import sigmoid
-from reference_impl.loss import log_softmax, softmax_cross_entropy
-from reference_impl.peephole_lstm import _clip
+from gradparity.catalog import all_cells
+from gradparity.checks import compare_case
+from gradparity.core.cases import Case, make_problem
+from gradparity.core.loop import run_reference
+from gradparity.core.registry import CellSpec, Option
+from gradparity.reference_impl.activations import sigmoid
+from gradparity.reference_impl.loss import log_softmax, softmax_cross_entropy
+from gradparity.reference_impl.peephole_lstm import _clip
+from helpers import frameworks_running
 
 SIZES = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2}
 STACKED_SIZES = {"input_size": 2, "hidden_size": 3, "seq_len": 3, "batch": 2}
@@ -64,21 +66,20 @@ def option_variants(spec: CellSpec) -> list[dict[str, object]]:
     ]
 
 
-def framework_available(spec: CellSpec) -> bool:
-    return get_oracle("torch").unsupported(spec) is None
+def first_framework(spec: CellSpec) -> list[str]:
+    """The first installed framework (table order) that runs ``spec``: a forward bug shows."""
+    return frameworks_running(spec)[:1]
 
 
 def mutation_cases(spec: CellSpec) -> list[tuple[Case, bool]]:
     """The cases of one cell, each with whether complex step runs on it."""
     make = Case.make
-    cases = [(make(spec.name, dtype=dtype, **SIZES), True) for dtype in ("float64", "float32")]
-    cases += [
-        (make(spec.name, options=variant, **SIZES), True) for variant in option_variants(spec)
-    ]
-    cases.append((make(spec.name, head="none", probes=False, **SIZES), True))
+    cases = [(make(spec, dtype=dtype, **SIZES), True) for dtype in ("float64", "float32")]
+    cases += [(make(spec, options=variant, **SIZES), True) for variant in option_variants(spec)]
+    cases.append((make(spec, head="none", probes=False, **SIZES), True))
     if spec.recurrent:
-        numerical = not framework_available(spec)
-        cases += [(make(spec.name, options=stack, **STACKED_SIZES), numerical) for stack in STACKS]
+        numerical = not first_framework(spec)
+        cases += [(make(spec, options=stack, **STACKED_SIZES), numerical) for stack in STACKS]
     return cases
 
 
@@ -90,9 +91,7 @@ def _params():
 
 @pytest.mark.parametrize(("case", "numerical"), list(_params()))
 def test_reference_agrees(case, numerical):
-    oracles = (["numerical"] if numerical else []) + (
-        ["torch"] if framework_available(case.spec) else []
-    )
+    oracles = (["numerical"] if numerical else []) + first_framework(case.spec)
     report = compare_case(case, oracles)
     failures = report.failures()
     assert report.agree, "\n".join(c.message(case.id, case.command(c.oracle)) for c in failures)
@@ -105,9 +104,9 @@ def test_the_variants_take_other_paths():
         assert {name for variant in variants for name in variant} == {
             option.name for option in spec.options
         }
-        base = run_reference(spec, make_problem(Case.make(spec.name, **SIZES)))["outputs"]
+        base = run_reference(spec, make_problem(Case.make(spec, **SIZES)))["outputs"]
         for variant in variants:
-            case = Case.make(spec.name, options=variant, **SIZES)
+            case = Case.make(spec, options=variant, **SIZES)
             outputs = run_reference(spec, make_problem(case))["outputs"]
             assert outputs.shape != base.shape or not np.allclose(outputs, base), case.id
 

@@ -6,21 +6,12 @@ Installing this package registers the cell ``mgu`` through the entry point group
 oracles without any edit to gradparity itself.
 """
 
-from oracles.cases import grid
-from oracles.registry import Builder, CellSpec
+from gradparity import Builder, CellSpec, grid
 
 CELL = CellSpec(
     name="mgu",
     summary="minimal gated unit, an external cell (torch and TF composed)",
     reference="gradparity_example_cell.reference",
-    param_shapes=lambda i, h, options: {
-        "W_f": (i, h),
-        "W_n": (i, h),
-        "U_f": (h, h),
-        "U_n": (h, h),
-        "b_f": (h,),
-        "b_n": (h,),
-    },
     states=("h",),
     sample_cases=lambda spec: grid(
         spec, seeds=(0,), seq_lens=(1, 7, 50), hidden_sizes=(1, 3, 16), batches=(2,)

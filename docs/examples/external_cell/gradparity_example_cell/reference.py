@@ -15,8 +15,11 @@ For each step:
 from __future__ import annotations
 
 import numpy as np
+from gradparity.reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
 
-from reference_impl.activations import sigmoid, sigmoid_grad, tanh_grad
+
+def param_shapes(i, h, options):
+    return {"W_f": (i, h), "W_n": (i, h), "U_f": (h, h), "U_n": (h, h), "b_f": (h,), "b_n": (h,)}
 
 
 def forward(params, x, state0, options):

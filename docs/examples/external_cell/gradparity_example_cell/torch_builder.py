@@ -1,17 +1,14 @@
-"""The MGU composed from PyTorch primitives; autograd differentiates it."""
+"""The MGU composed from PyTorch primitives; autograd differentiates it. The parameters are the
+canonical tensors themselves (the layout is the identity)."""
 
 from __future__ import annotations
 
 import torch
+from gradparity import Net
 
-from oracles.torch_oracle import TorchNet
 
-
-def mgu(params, options, dtype) -> TorchNet:
-    leaves = {k: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in params.items()}
-    p = leaves
-
-    def forward(x, state0):
+def mgu(params, options, dtype) -> Net:
+    def forward(p, x, state0):
         h, outputs = state0["h"], []
         for t in range(x.shape[1]):
             f = torch.sigmoid(x[:, t] @ p["W_f"] + h @ p["U_f"] + p["b_f"])
@@ -20,4 +17,4 @@ def mgu(params, options, dtype) -> TorchNet:
             outputs.append(h)
         return torch.stack(outputs, dim=1), {"h": h}
 
-    return TorchNet(leaves, forward, to_canonical=dict)
+    return Net(layout=dict, forward=forward, to_canonical=dict)

@@ -1,0 +1,76 @@
+"""``tox -e mutation``: mutmut over gradparity, in a staged copy of the tree.
+
+mutmut 3 needs a file's import name to follow its path (``gradparity/reference_impl/lstm.py``
+is ``gradparity.reference_impl.lstm``), and this repository maps its folders into the package
+instead (``oracles/`` is ``gradparity``, ``reference_impl/`` is ``gradparity.reference_impl``).
+So this script lays the tree out as the installed package in ``build/mutation/`` (tests,
+fixtures and docs/examples beside it, as in the repository), writes mutmut's configuration there
+from ``[tool.mutmut]`` of pyproject.toml with each path mapped the same way, and runs mutmut in
+it. Frameworks run in the test process (``GRADPARITY_IN_PROCESS=1``), so that mutmut's forked
+workers inherit them instead of starting a worker process each.
+
+    python .ci/mutation.py [mutmut run arguments, e.g. "gradparity.reference_impl.rnn*"]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = ROOT / "build" / "mutation"
+PACKAGE = {
+    "oracles": "gradparity",
+    "reference_impl": "gradparity/reference_impl",
+    "fixtures": "gradparity/fixtures",
+}
+
+
+def staged(path: str) -> str:
+    """A repository path as it lies in the staged tree."""
+    for folder, target in PACKAGE.items():
+        if path == folder or path.startswith(folder + "/"):
+            return target + path[len(folder) :]
+    return path
+
+
+def stage() -> None:
+    if STAGE.exists():
+        shutil.rmtree(STAGE)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder, target in PACKAGE.items():
+        shutil.copytree(ROOT / folder, STAGE / target, ignore=ignore, dirs_exist_ok=True)
+    for folder in ("tests", "fixtures", "docs"):
+        shutil.copytree(ROOT / folder, STAGE / folder, ignore=ignore)
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    mutmut = dict(config["mutmut"])
+    mutmut["source_paths"] = [staged(p) for p in mutmut["source_paths"]]
+    mutmut["also_copy"] = ["gradparity/", "fixtures/", "docs/", "tests/"]  # the whole stage
+    pytest = dict(config["pytest"]["ini_options"])
+    lines = ["[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in mutmut.items()]
+    lines += ["", "[tool.pytest.ini_options]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in pytest.items()]
+    (STAGE / "pyproject.toml").write_text("\n".join(lines) + "\n")
+
+
+def main(arguments: list[str]) -> int:
+    stage()
+    env = {**os.environ, "GRADPARITY_IN_PROCESS": "1"}
+    beside = Path(sys.executable).with_name("mutmut")
+    mutmut = str(beside) if beside.exists() else shutil.which("mutmut") or "mutmut"
+    run = subprocess.run([mutmut, "run", "--max-children", "2", *arguments], cwd=STAGE, env=env)
+    subprocess.run([mutmut, "export-cicd-stats"], cwd=STAGE, env=env)
+    stats = STAGE / "mutants" / "mutmut-cicd-stats.json"
+    if stats.exists():
+        print(stats.read_text())
+    subprocess.run([mutmut, "results"], cwd=STAGE, env=env)
+    return run.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

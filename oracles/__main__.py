@@ -1,0 +1,7 @@
+"""``python -m gradparity``: the ``gradparity`` command."""
+
+import sys
+
+from gradparity.cli import main
+
+sys.exit(main())

@@ -1,0 +1,2 @@
+"""The ``gradparity`` commands: compare, reproduce, record, mutate, cells, certify, report,
+derivation, bench."""

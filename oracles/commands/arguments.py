@@ -1,0 +1,130 @@
+"""Arguments shared by the commands: a case's flags, oracle lists, and list-valued options
+(one parser for every comma-separated list: ``core.text.comma_list``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Collection
+
+from gradparity.catalog import all_cells, get_cell
+from gradparity.core.cases import HEADS, Case
+from gradparity.core.errors import InputError
+from gradparity.core.text import comma_list, positive_int
+from gradparity.core.validate import DTYPES
+from gradparity.frameworks import all_oracles, default_oracles
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints usage; we print one line and exit 2
+        raise InputError(f"{self.prog}: {message}")
+
+
+def listed(
+    what: str,
+    convert: Callable = str,
+    choices: Callable[[], Collection[str]] | None = None,
+    expected: str | None = None,
+) -> Callable[[str], tuple]:
+    """An argparse ``type`` for a comma-separated list (``choices`` is read when parsing)."""
+
+    def parse(text: str) -> tuple:
+        try:
+            return comma_list(text, what, convert, choices() if choices else None, expected)
+        except InputError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def positive(text: str) -> int:
+    try:
+        return positive_int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+
+
+ORACLES = listed("--oracles", choices=lambda: list(all_oracles()))
+POSITIVE_INTS = listed("list", positive_int, expected="positive integers, e.g. 1,10,100")
+DTYPE_LIST = listed("--dtypes", choices=lambda: DTYPES)
+NAMES = listed("list")
+
+
+def add_oracles_and_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--oracles",
+        type=ORACLES,
+        default=None,
+        help=f"comma-separated (default: {','.join(default_oracles())})",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_case_arguments(parser: argparse.ArgumentParser, oracles: bool = True) -> None:
+    parser.add_argument("--cell", default="lstm", help="a registered cell (see `gradparity cells`)")
+    parser.add_argument("--input-size", type=int, default=3, metavar="I")
+    parser.add_argument("--hidden-size", type=int, default=7, metavar="H")
+    parser.add_argument("--seq-len", type=int, default=None, metavar="T", help="default 13")
+    parser.add_argument("--batch", type=int, default=2, metavar="B")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dtype", default="float64", choices=DTYPES)
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--layers", type=int, default=None, metavar="N", help="stacked layers")
+    parser.add_argument("--bidirectional", action="store_true", help="two directions per layer")
+    parser.add_argument("--head", default="dense", choices=HEADS)
+    parser.add_argument("--num-classes", type=int, default=Case.num_classes, metavar="K")
+    parser.add_argument("--no-probes", action="store_true", help="differentiate the loss alone")
+    parser.add_argument(
+        "--param-fill",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="fill every parameter with VALUE instead of seeded values",
+    )
+    if oracles:
+        add_oracles_and_json(parser)
+
+
+def _option(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise InputError(f"--option {text!r}: expected NAME=VALUE, e.g. --option forget_bias=1.0")
+    return name.strip(), value.strip()
+
+
+def case_from_args(args: argparse.Namespace) -> Case:
+    options = dict(_option(text) for text in args.option)
+    spec = get_cell(args.cell)
+    if not spec.recurrent and args.seq_len is not None:
+        raise InputError(f"cell {args.cell} has no time axis; omit --seq-len")
+    if args.layers is not None:
+        options["layers"] = args.layers
+    if args.bidirectional:
+        options["bidirectional"] = True
+    return Case.make(
+        spec,
+        options=options,
+        input_size=args.input_size,
+        hidden_size=args.hidden_size,
+        seq_len=13 if args.seq_len is None else args.seq_len,
+        batch=args.batch,
+        seed=args.seed,
+        dtype=args.dtype,
+        head=args.head,
+        num_classes=args.num_classes,
+        probes=not args.no_probes,
+        param_fill=args.param_fill,
+    )
+
+
+def cells_argument(text: str | None, what: str = "--cells") -> tuple[str, ...]:
+    """Registered cell names from a comma-separated list (every cell when ``text`` is None)."""
+    if text is None:
+        return tuple(all_cells())
+    known = ", ".join(all_cells())
+    names = comma_list(text, what, expected=f"a comma-separated list of registered cells ({known})")
+    for name in names:
+        if name not in all_cells():
+            raise InputError(
+                f"{what} {text!r}: unknown cell {name!r}; expected registered cells ({known})"
+            )
+    return names

@@ -1,0 +1,110 @@
+"""``gradparity mutate``: plant every catalogued bug and check that the agreement checks kill it.
+
+Each mutant is applied to a copy of the reference (``gradparity.mutants``) and run through the
+agreement checks of the default oracles on a few small cases of its cell: float64, float32
+and, for recurrent cells, two stacked bidirectional layers. It is killed by the first failing
+comparison (named with its tensor, oracle and case) and survives if every comparison passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from gradparity.catalog import all_cells, get_cell
+from gradparity.checks import compare_case
+from gradparity.commands.arguments import cells_argument
+from gradparity.core.cases import Case
+from gradparity.core.errors import InputError
+from gradparity.core.text import format_table
+from gradparity.mutants import MUTANTS, Mutant
+
+
+@dataclass(frozen=True)
+class Verdict:
+    mutant: Mutant
+    killed: bool
+    tensor: str = ""
+    oracle: str = ""
+    case_id: str = ""
+    cases_run: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "mutant": self.mutant.name,
+            "cell": self.mutant.cell,
+            "pass": "forward" if self.mutant.forward else "backward",
+            "killed": self.killed,
+            "tensor": self.tensor,
+            "oracle": self.oracle,
+            "case": self.case_id,
+            "cases_run": self.cases_run,
+        }
+
+
+def mutation_cases(mutant: Mutant) -> list[Case]:
+    cases = [mutant.case("float64"), mutant.case("float32")]
+    if mutant.case().spec.recurrent:
+        stacked = Case.make(
+            get_cell(mutant.cell),
+            options={**dict(mutant.options), "layers": 2, "bidirectional": True},
+            input_size=3,
+            hidden_size=4,
+            seq_len=5,
+            batch=2,
+        )
+        cases.append(stacked)
+    return cases
+
+
+def run_mutant(mutant: Mutant, oracles: Sequence[str] | None = None) -> Verdict:
+    cases_run = 0
+    with mutant.applied() as cell:
+        for case in mutation_cases(mutant):
+            cases_run += 1
+            try:
+                failures = compare_case(case, oracles, cell=cell).failures()
+            except ValueError as error:  # e.g. a gradient of the wrong shape
+                return Verdict(mutant, True, f"error: {error}", "", case.id, cases_run)
+            if failures:
+                first = failures[0]
+                return Verdict(mutant, True, first.tensor, first.oracle, case.id, cases_run)
+    return Verdict(mutant, False, cases_run=cases_run)
+
+
+def selected_mutants(cells: Iterable[str] | None = None) -> list[Mutant]:
+    """The catalogue's mutants of registered cells (of ``cells`` when given)."""
+    registered = all_cells()
+    wanted = set(cells) if cells is not None else set(registered)
+    return [m for m in MUTANTS if m.cell in registered and m.cell in wanted]
+
+
+def kill_rate(verdicts: Sequence[Verdict]) -> float:
+    return sum(v.killed for v in verdicts) / len(verdicts) if verdicts else 0.0
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    cells = cells_argument(args.cells) if args.cells is not None else None
+    mutants = selected_mutants(cells)
+    if not mutants:
+        raise InputError("no mutant in the catalogue (gradparity/mutants.py) for these cells")
+    verdicts = [run_mutant(m, args.oracles) for m in mutants]
+    killed = sum(v.killed for v in verdicts)
+    rate = kill_rate(verdicts)
+    if args.json:
+        rows = [v.to_json() for v in verdicts]
+        summary = {"mutants": len(verdicts), "killed": killed, "kill_rate": rate}
+        print(json.dumps({**summary, "results": rows}))
+    else:
+        rows = [["mutant", "cell", "pass", "verdict", "first failing tensor", "case"]]
+        for v in verdicts:
+            verdict = "killed" if v.killed else "SURVIVED"
+            where = f"{v.tensor} ({v.oracle})" if v.oracle else v.tensor
+            rows.append(
+                [v.mutant.name, v.mutant.cell, v.to_json()["pass"], verdict, where, v.case_id]
+            )
+        print(format_table(rows))
+        print(f"\nkilled {killed}/{len(verdicts)} mutants: kill rate {100 * rate:.1f}%")
+    return 0 if killed == len(verdicts) else 1

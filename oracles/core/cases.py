@@ -1,0 +1,236 @@
+"""Cases: the sizes, seed, dtype and options of one comparison, and the seeded tensors they imply.
+
+Every tensor is drawn from its own generator seeded by the case seed and ``zlib.adler32`` of
+the cell and tensor names, so values are distinct per gate and per element, identical across
+processes, and adding a tensor to a cell does not change the others.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+from gradparity.core.errors import InputError
+from gradparity.core.registry import CellSpec
+from gradparity.core.validate import DTYPES
+from gradparity.reference_impl.network import Problem
+
+HEADS = ("dense", "none")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One comparison's sizes, seed, dtype and options; ``spec`` is the cell's registry entry
+    (not part of the case's identity, which is the cell's name)."""
+
+    spec: CellSpec = field(compare=False, repr=False)
+    cell: str
+    input_size: int = 3
+    hidden_size: int = 7
+    seq_len: int = 13
+    batch: int = 2
+    seed: int = 0
+    dtype: str = "float64"
+    options: tuple[tuple[str, Any], ...] = ()
+    head: str = "dense"  # "dense": logits = last @ W_y + b_y; "none": logits = last
+    num_classes: int = 5
+    probes: bool = True  # random cotangents on every output and final state
+    param_fill: float | None = None  # a constant for every parameter instead of seeded values
+
+    @classmethod
+    def make(cls, spec: CellSpec, options: Mapping[str, Any] | None = None, **sizes: Any) -> Case:
+        """A validated case of ``spec``: options resolved (defaults filled in, typed)."""
+        resolved = spec.resolve_options(options or {})
+        if not spec.recurrent:
+            sizes["seq_len"] = 1
+        case = cls(spec=spec, cell=spec.name, options=tuple(sorted(resolved.items())), **sizes)
+        case.validate(spec)
+        return case
+
+    @property
+    def options_dict(self) -> dict[str, Any]:
+        return dict(self.options)
+
+    @property
+    def id(self) -> str:
+        spec = self.spec
+        parts = [self.cell, f"I{self.input_size}", f"H{self.hidden_size}"]
+        if spec.recurrent:
+            parts.append(f"T{self.seq_len}")
+        parts += [f"B{self.batch}", f"s{self.seed}", self.dtype]
+        defaults = {o.name: o.default for o in spec.all_options}
+        parts += [f"{k}={v}" for k, v in self.options if defaults.get(k) != v]
+        if self.head != "dense":
+            parts.append(f"head={self.head}")
+        if self.param_fill is not None:
+            parts.append(f"fill={self.param_fill}")
+        return "-".join(parts)
+
+    def cli_args(self) -> list[str]:
+        spec = self.spec
+        args = ["--cell", self.cell, "--input-size", str(self.input_size)]
+        args += ["--hidden-size", str(self.hidden_size)]
+        if spec.recurrent:
+            args += ["--seq-len", str(self.seq_len)]
+        args += ["--batch", str(self.batch), "--seed", str(self.seed), "--dtype", self.dtype]
+        defaults = {o.name: o.default for o in spec.all_options}
+        args += [
+            a for k, v in self.options if defaults.get(k) != v for a in ("--option", f"{k}={v}")
+        ]
+        if self.head != "dense":
+            args += ["--head", self.head]
+        if self.num_classes != Case.num_classes:
+            args += ["--num-classes", str(self.num_classes)]
+        if not self.probes:
+            args.append("--no-probes")
+        if self.param_fill is not None:
+            args += ["--param-fill", repr(self.param_fill)]
+        return args
+
+    def command(self, oracles: str | None = None) -> str:
+        extra = ["--oracles", oracles] if oracles else []
+        return " ".join(["gradparity", "compare", *self.cli_args(), *extra])
+
+    def to_json(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "spec"}
+        data["options"] = self.options_dict
+        return data
+
+    def validate(self, spec: CellSpec) -> None:
+        sizes = {"input_size": self.input_size, "hidden_size": self.hidden_size}
+        sizes |= {"batch": self.batch, "num_classes": self.num_classes}
+        if spec.recurrent:
+            sizes["seq_len"] = self.seq_len
+        for name, value in sizes.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name} must be a positive integer, got {value!r}")
+        if self.dtype not in DTYPES:
+            raise InputError(f"dtype {self.dtype!r} is not supported; expected one of {DTYPES}")
+        if self.head not in HEADS:
+            raise InputError(f"head {self.head!r} is not supported; expected one of {HEADS}")
+        if self.param_fill is not None and not math.isfinite(self.param_fill):
+            raise InputError(f"param_fill must be a finite number, got {self.param_fill!r}")
+
+
+def _generator(case: Case, tensor: str) -> np.random.Generator:
+    return np.random.default_rng([case.seed, zlib.adler32(f"{case.cell}/{tensor}".encode())])
+
+
+def _uniform(case: Case, tensor: str, shape: tuple[int, ...], bound: float) -> np.ndarray:
+    return _generator(case, tensor).uniform(-bound, bound, size=shape)
+
+
+def make_problem(case: Case) -> Problem:
+    """The seeded tensors of ``case``, in float64 cast to the case's dtype."""
+    spec = case.spec
+    options = case.options_dict
+    batch, hidden = case.batch, case.hidden_size
+    scale = 1.0 / math.sqrt(hidden)
+    shapes = spec.shapes(case.input_size, hidden, options)
+    if case.param_fill is None:
+        params = {name: _uniform(case, name, shape, scale) for name, shape in shapes.items()}
+    else:
+        params = {name: np.full(shape, case.param_fill) for name, shape in shapes.items()}
+
+    x_shape = (batch, case.seq_len, case.input_size) if spec.recurrent else (batch, case.input_size)
+    width = spec.output_width(hidden, options)
+    states = spec.state_widths(hidden, options)
+    classes = case.num_classes if case.head == "dense" else width
+    head = {}
+    if case.head == "dense":
+        head = {
+            "W_y": _uniform(case, "W_y", (width, classes), scale),
+            "b_y": _uniform(case, "b_y", (classes,), 0.5),
+        }
+    state0 = {s: _uniform(case, f"{s}0", (batch, w), 1.0) for s, w in states.items()}
+    probes = {}
+    if case.probes:
+        out_shape = (*x_shape[:-1], width)
+        probes = {"outputs": _uniform(case, "probe/outputs", out_shape, 1.0)}
+        probes |= {s: _uniform(case, f"probe/{s}", (batch, w), 1.0) for s, w in states.items()}
+    problem = Problem(
+        params=params,
+        x=_uniform(case, "x", x_shape, 1.0),
+        state0=state0,
+        targets=_generator(case, "targets").integers(0, classes, size=batch),
+        options=options,
+        head=head,
+        probes=probes,
+    )
+    return problem.astype(case.dtype)
+
+
+def tensor_names(case: Case) -> list[str]:
+    """Every tensor the comparison of ``case`` covers, values first, in a stable order."""
+    spec = case.spec
+    options = case.options_dict
+    states = spec.state_widths(case.hidden_size, options)
+    values = ["outputs", *(f"{s}_T" for s in states), "loss"]
+    shapes = spec.shapes(case.input_size, case.hidden_size, options)
+    grads = [*(f"grad/{p}" for p in shapes), "grad/x", *(f"grad/{s}0" for s in states)]
+    if case.head == "dense":
+        grads += ["grad/W_y", "grad/b_y"]
+    return values + grads
+
+
+def tensor_kind(tensor: str) -> str:
+    return "gradient" if tensor.startswith("grad/") else "value"
+
+
+def grid(
+    spec: CellSpec,
+    seeds: tuple[int, ...] = (0, 1),
+    seq_lens: tuple[int, ...] = (1, 2, 7, 50),
+    hidden_sizes: tuple[int, ...] = (1, 3, 16, 64),
+    batches: tuple[int, ...] = (1, 4),
+    dtypes: tuple[str, ...] = DTYPES,
+    input_size: int = 5,
+    options_by_seed: Mapping[int, Mapping[str, Any]] | None = None,
+    stacked: bool = True,
+) -> list[Case]:
+    """The standard agreement grid: seeds × T × H × B × dtype (T only for recurrent cells).
+
+    ``input_size`` differs from every hidden size so that a transposed weight cannot pass.
+    ``options_by_seed`` varies the options with the seed, covering them without a new axis.
+    A recurrent cell also gets a few stacked cases (2 layers, bidirectional): every layer's
+    and direction's parameters and states compared.
+    """
+    options_by_seed = options_by_seed or {}
+    lengths = seq_lens if spec.recurrent else (1,)
+    extra = []
+    if stacked and spec.recurrent:
+        extra = [
+            Case.make(
+                spec,
+                options={**options_by_seed.get(seeds[-1], {}), "layers": 2, "bidirectional": True},
+                input_size=input_size,
+                hidden_size=3,
+                seq_len=steps,
+                batch=2,
+                seed=seeds[-1],
+                dtype=dtype,
+            )
+            for steps in (1, 7)
+            for dtype in dtypes
+        ]
+    return extra + [
+        Case.make(
+            spec,
+            options=options_by_seed.get(seed, {}),
+            input_size=input_size,
+            hidden_size=hidden,
+            seq_len=steps,
+            batch=batch,
+            seed=seed,
+            dtype=dtype,
+        )
+        for seed in seeds
+        for steps in lengths
+        for hidden in hidden_sizes
+        for batch in batches
+        for dtype in dtypes
+    ]

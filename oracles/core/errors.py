@@ -1,0 +1,16 @@
+"""The errors gradparity raises on purpose, each with a one-line message."""
+
+
+class InputError(ValueError):
+    """Bad input: the message says what is wrong and what was expected, on one line. The CLI
+    prints it and exits 2."""
+
+
+class OracleUnavailable(RuntimeError):
+    """An oracle cannot run here (framework not installed or not loadable, no builder, a case
+    its builder refuses); says why. A skip, not a failure."""
+
+
+class OracleCrashed(RuntimeError):
+    """An oracle's worker process died or stopped answering while computing a case: the
+    framework failed on it. A failure of that oracle; the others still run."""

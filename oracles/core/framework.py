@@ -1,0 +1,214 @@
+"""Frameworks as oracles: the descriptor a framework's folder exports, the adapter contract, and
+the one flow that turns an adapter and a cell's builder into every tensor of a problem.
+
+A framework is one folder (``gradparity.torch``, ``gradparity.tf``, …; or a module of another
+package, entry point group ``gradparity.frameworks``) whose ``FRAMEWORK`` is a ``Framework``.
+Its adapter is the framework's whole contract with gradparity:
+
+    setup()                     import the framework, pin its threads (once per process)
+    ops                         the primitive table (``reference_impl.primitives``) in the
+                                framework's functions, plus "flip_time" and "concat"
+    prepare(f, leaves, constants, key, open_axes) -> thunk
+                                a call of ``thunk()`` returns ``(aux, grads)``: ``f(L, C)``
+                                returns ``(J, aux)``; ``grads`` are dJ/dL for every leaf.
+                                ``key`` names a network (None: run eagerly) so that a framework
+                                may compile ``f`` once per key; ``open_axes[name]`` leading axes
+                                of a leaf or constant vary between calls of one key (batch, time)
+    to_numpy(tree)              framework tensors (nested in dicts) as NumPy arrays
+    threads()                   the thread counts in effect, for ``gradparity bench``
+
+Everything else is written once, here: building and caching networks, stacking units
+(``core.stacking``), the objective (``core.objective``), naming the gradients, and programs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from gradparity.core.net import Net
+from gradparity.core.objective import objective, target_weights
+from gradparity.core.registry import Builder, CellSpec
+from gradparity.core.stacking import stack_nets
+from gradparity.core.validate import logit_width
+from gradparity.reference_impl.equations import Eq, differentiated, evaluate
+from gradparity.reference_impl.network import Problem
+from gradparity.reference_impl.stack import is_stacked, of_unit
+
+Arrays = dict[str, np.ndarray]
+
+
+class Adapter(Protocol):
+    name: str
+    ops: Mapping[str, Callable[..., Any]]
+
+    def setup(self) -> None: ...
+
+    def prepare(
+        self,
+        f: Callable[[dict[str, Any], dict[str, Any]], tuple[Any, Any]],
+        leaves: Mapping[str, np.ndarray],
+        constants: Mapping[str, np.ndarray],
+        key: Hashable | None,
+        open_axes: Mapping[str, int],
+    ) -> Callable[[], tuple[Any, dict[str, Any]]]: ...
+
+    def to_numpy(self, tree: Any) -> Any: ...
+
+    def threads(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One framework oracle, described without importing the framework."""
+
+    name: str  # the oracle's name
+    summary: str
+    requires: tuple[str, ...]  # import names that must be installed
+    extra: str  # the pip extra of gradparity that installs them
+    distributions: tuple[tuple[str, ...], ...]  # whose versions reports print (alternatives)
+    adapter: str  # "module:attribute" of the adapter class
+    builders: Mapping[str, Builder] = field(default_factory=dict)  # cell name -> builder
+    environment: Mapping[str, str] = field(default_factory=dict)  # for its worker process
+    isolated: bool = True  # run in a worker process of its own (core.isolation)
+
+    def missing(self) -> str | None:
+        """Why the framework cannot be imported (without importing it), or None."""
+        for module in self.requires:
+            if importlib.util.find_spec(module) is None:
+                return f"{module} is not installed (pip install 'gradparity[{self.extra}]')"
+        return None
+
+    def builder_for(self, spec: CellSpec) -> Builder | None:
+        """The cell's own builder for this framework, else the framework's."""
+        return spec.builders.get(self.name) or self.builders.get(spec.name)
+
+    def load_adapter(self) -> Adapter:
+        module, _, attribute = self.adapter.partition(":")
+        return getattr(importlib.import_module(module), attribute)()
+
+
+def map_tree(function: Callable[[Any], Any], tree: Any) -> Any:
+    """``function`` applied to every leaf of nested dicts, lists and tuples (for ``to_numpy``)."""
+    if isinstance(tree, dict):
+        return {k: map_tree(function, v) for k, v in tree.items()}
+    if isinstance(tree, tuple | list):
+        return type(tree)(map_tree(function, v) for v in tree)
+    return function(tree)
+
+
+def _data_axes(name: str, value: np.ndarray) -> int:
+    """Leading axes that vary between problems of one network: batch (and time for x, outputs)."""
+    if name == "x" or name == "probe/outputs":
+        return value.ndim - 1
+    if name.startswith(("s/", "probe/")) or name == "weights":
+        return 1
+    return 0
+
+
+class Runner:
+    """The flows of one framework in this process: networks built once per key."""
+
+    def __init__(self, adapter: Adapter):
+        self.adapter = adapter
+        self._nets: dict[tuple, Net] = {}
+
+    def net(self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None) -> Net:
+        shapes = tuple((k, v.shape) for k, v in problem.params.items())
+        dtype = str(problem.x.dtype)
+        key = (spec.name, builder.target, layer, shapes, dtype)
+        key += (tuple(sorted(problem.options.items())),)
+        if key not in self._nets:
+            build = builder.load()
+            extra = {"layer": layer} if layer else {}
+            if is_stacked(problem.options) and not builder.stacks:
+                nets = {
+                    unit: build(of_unit(problem.params, unit), problem.options, dtype, **extra)
+                    for unit in spec.units(problem.options)
+                }
+                ops = self.adapter.ops
+                self._nets[key] = stack_nets(nets, ops["flip_time"], ops["concat"])
+            else:
+                self._nets[key] = build(problem.params, problem.options, dtype, **extra)
+        return self._nets[key]
+
+    def prepare_cell(
+        self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None = None
+    ) -> tuple[Net, Callable[[], tuple[Any, dict[str, Any]]]]:
+        """The network and a thunk computing ``(aux, grads)`` in framework tensors."""
+        net = self.net(spec, builder, problem, layer)
+        ops = self.adapter.ops
+        params = net.layout(problem.params)
+        leaves = {f"p/{k}": v for k, v in params.items()}
+        leaves["x"] = problem.x
+        leaves |= {f"s/{s}": v for s, v in problem.state0.items()}
+        leaves |= {f"h/{k}": v for k, v in problem.head.items()}
+        classes = logit_width(spec, problem)
+        constants = {"weights": target_weights(problem.targets, classes, problem.x.dtype)}
+        constants |= {f"probe/{k}": v for k, v in problem.probes.items()}
+
+        def f(L, C):
+            fw = {k: L[f"p/{k}"] for k in params}
+            state0 = {s: L[f"s/{s}"] for s in problem.state0}
+            outputs, final = net.forward(fw, L["x"], state0)
+            head = {k: L[f"h/{k}"] for k in problem.head}
+            probes = {k.removeprefix("probe/"): v for k, v in C.items() if k != "weights"}
+            total, loss = objective(ops, outputs, final, head, C["weights"], probes)
+            return total, {
+                "outputs": outputs,
+                "loss": loss,
+                **{f"{s}_T": v for s, v in final.items()},
+            }
+
+        key = (id(net), tuple(problem.head), tuple(problem.probes))
+        open_axes = {n: _data_axes(n, v) for n, v in (leaves | constants).items()}
+        return net, self.adapter.prepare(f, leaves, constants, key, open_axes)
+
+    def run_cell(
+        self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None = None
+    ) -> Arrays:
+        """Every tensor of ``problem``: values, and gradients named as the reference's."""
+        net, thunk = self.prepare_cell(spec, builder, problem, layer)
+        aux, grads = self.adapter.to_numpy(thunk())
+        result = dict(aux)
+        params = {k.removeprefix("p/"): v for k, v in grads.items() if k.startswith("p/")}
+        canonical = net.to_canonical(params)
+        missing = [k for k in problem.params if k not in canonical]
+        if missing:
+            raise ValueError(
+                f"{self.adapter.name}: the builder {builder.target} returned no gradient for"
+                f" {', '.join(missing)}"
+            )
+        result |= {f"grad/{k}": canonical[k] for k in problem.params}
+        result["grad/x"] = grads["x"]
+        result |= {f"grad/{s}0": grads[f"s/{s}"] for s in problem.state0}
+        result |= {f"grad/{k}": grads[f"h/{k}"] for k in problem.head}
+        return result
+
+    def run_program(self, program: Sequence[Eq], inputs: Mapping[str, np.ndarray], output: str):
+        """Every value of an equation program and ``grad/<name>`` of ``sum(output)`` for every
+        input and intermediate it depends on (an intermediate's gradient through a zero added
+        where it is defined)."""
+        ops = self.adapter.ops
+        values = evaluate(program, inputs)
+        leaves = {f"i/{n}": np.asarray(v) for n, v in inputs.items()}
+        leaves |= {f"d/{eq.out}": np.zeros_like(values[eq.out]) for eq in program}
+
+        def f(L, C):
+            vals = {n: L[f"i/{n}"] for n in inputs}
+            for eq in program:
+                args = [vals[a] if isinstance(a, str) else a for a in eq.args]
+                vals[eq.out] = ops["add"](ops[eq.op](*args), L[f"d/{eq.out}"])
+            return ops["sum"](vals[output]), {eq.out: vals[eq.out] for eq in program}
+
+        thunk = self.adapter.prepare(f, leaves, {}, None, {})
+        aux, grads = self.adapter.to_numpy(thunk())
+        result = {name: np.asarray(v) for name, v in aux.items()}
+        for name in differentiated(program, inputs, output):
+            grad = grads[f"i/{name}"] if name in inputs else grads[f"d/{name}"]
+            result[f"grad/{name}"] = np.asarray(grad)
+        return result

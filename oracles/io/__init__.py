@@ -1,0 +1,1 @@
+"""Fixtures (reported numbers as JSON, one validated schema) and recordings of cases."""

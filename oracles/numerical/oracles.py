@@ -1,0 +1,118 @@
+"""Numerical oracles: derivatives of the reference forward pass, without its backward pass.
+
+``numerical`` (complex step, exact to rounding, ~1e-15 relative) and ``fd`` (central
+differences in float64, ~1e-9 relative, its own tolerance kind ``gradient_fd``); the methods
+are ``reference_impl.numerical``'s. The differentiated scalar is ``core.objective`` over NumPy's
+primitives, on the reference's forward pass.
+
+Small cases are differentiated element by element (one forward pass per element). Large ones
+are checked along one seeded random direction u per tensor (``<∇J, u>``: one or two forward
+passes per tensor), returned as ``Projected`` values. Program fixtures: every input and
+intermediate element by element.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from gradparity.core.compare import Projected
+from gradparity.core.objective import objective, target_weights
+from gradparity.core.registry import CellSpec
+from gradparity.core.validate import logit_width
+from gradparity.reference_impl.equations import Eq, differentiated, evaluate
+from gradparity.reference_impl.network import Problem
+from gradparity.reference_impl.numerical import CENTRAL, COMPLEX_STEP, Method, directional, gradient
+from gradparity.reference_impl.primitives import PRIMITIVES, get_primitive
+
+NUMPY_OPS = {name: primitive.forward for name, primitive in PRIMITIVES.items()}
+MAX_ELEMENTS = 2_000
+MAX_ELEMENT_STEPS = 20_000
+"""Per-element differentiation while the elements to perturb stay under ``MAX_ELEMENTS`` and
+(elements × time steps) under ``MAX_ELEMENT_STEPS``; one direction per tensor beyond."""
+
+
+def directions(problem: Problem, seed: int = 0) -> dict[str, np.ndarray]:
+    """One seeded direction per differentiable input, of its shape, entries in [-1, 1]."""
+    return {
+        name: np.random.default_rng([seed, zlib.adler32(name.encode())]).uniform(-1, 1, v.shape)
+        for name, v in problem.inputs().items()
+    }
+
+
+def elementwise(problem: Problem) -> bool:
+    elements = sum(v.size for v in problem.inputs().values())
+    steps = problem.x.shape[1] if problem.x.ndim == 3 else 1
+    return elements <= MAX_ELEMENTS and elements * steps <= MAX_ELEMENT_STEPS
+
+
+class NumericalOracle:
+    name: str
+    gradient_kind: str
+    method: Method
+    computes_values = False
+
+    def unsupported(self, spec: CellSpec) -> str | None:
+        return None
+
+    def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None):
+        cell = spec.reference_for(problem.options, reference)
+        base = problem.astype(self.method.dtype)
+        weights = target_weights(problem.targets, logit_width(spec, problem), np.float64)
+
+        def J(p: Problem) -> Any:
+            outputs, final, _ = cell.forward(p.params, p.x, p.state0, p.options)
+            return objective(NUMPY_OPS, outputs, final, p.head, weights, p.probes)[0]
+
+        inputs = base.inputs()
+        result: dict[str, Any] = {}
+        if elementwise(problem):
+            for name, value in inputs.items():
+                result[name] = gradient(
+                    lambda v, n=name: J(base.with_inputs({n: v})), value, self.method
+                )
+        else:
+            for name, u in directions(problem).items():
+                value = directional(
+                    lambda v, n=name: J(base.with_inputs({n: v})), inputs[name], u, self.method
+                )
+                result[name] = Projected(value, u)
+        return result
+
+    def run_program(self, program: Sequence[Eq], inputs: Mapping[str, np.ndarray], output: str):
+        values = evaluate(program, inputs)
+        result = {}
+        for name in differentiated(program, inputs, output):
+
+            def total(delta, name=name):
+                return _with_delta(program, inputs, name, delta)[output].sum()
+
+            zero = np.zeros(np.shape(values[name]))
+            result[f"grad/{name}"] = gradient(total, zero, self.method)
+        return result
+
+
+def _with_delta(program: Sequence[Eq], inputs: Mapping[str, Any], name: str, delta) -> dict:
+    """The program's values with ``delta`` added to value ``name`` right where it is defined."""
+    values = {n: np.asarray(v) + (delta if n == name else 0) for n, v in inputs.items()}
+    for eq in program:
+        args = [values[a] if isinstance(a, str) else a for a in eq.args]
+        values[eq.out] = np.asarray(get_primitive(eq.op).forward(*args))
+        if eq.out == name:
+            values[eq.out] = values[eq.out] + delta
+    return values
+
+
+class ComplexStepOracle(NumericalOracle):
+    name = "numerical"
+    gradient_kind = "gradient"
+    method = COMPLEX_STEP
+
+
+class FiniteDifferenceOracle(NumericalOracle):
+    name = "fd"
+    gradient_kind = "gradient_fd"
+    method = CENTRAL

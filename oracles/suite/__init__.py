@@ -1,0 +1,1 @@
+"""The agreement suite and the pytest plugin that runs it (``pytest --gradparity``)."""

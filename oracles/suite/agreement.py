@@ -1,0 +1,120 @@
+"""The agreement suite: every registered cell's sample cases × every oracle, every tensor.
+
+One test per case and oracle compares every tensor (outputs, final states, loss, every
+gradient) and, on failure, reports each tensor that disagrees with its full message. A known
+discrepancy (registry) is taken out of that test and becomes its own strict xfail per tensor.
+This template never names a cell or a framework: cells, cases, tensors, oracles and known
+discrepancies all come from the registry and the frameworks table.
+
+It ships inside gradparity: ``gradparity certify`` runs this file, ``pytest --gradparity`` adds
+it to any project's run (``gradparity.suite.plugin``), and this repository's
+``tests/test_agreement.py`` imports it. ``--gradparity-cells`` and ``--gradparity-oracles``
+narrow it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gradparity.catalog import all_cells
+from gradparity.checks import cached_oracle, cached_reference
+from gradparity.core.cases import tensor_names
+from gradparity.core.compare import compare_tensor
+from gradparity.core.errors import OracleUnavailable
+from gradparity.core.loop import kind_for, oracle_tensors
+from gradparity.core.tolerances import tolerance
+from gradparity.frameworks import all_oracles, get_oracle
+
+
+def _split(case, oracle_name: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The case's tensors for this oracle: (checked, [(known discrepancy, its reason)])."""
+    checked, known = [], []
+    for tensor in oracle_tensors(get_oracle(oracle_name), tensor_names(case)):
+        discrepancy = case.spec.discrepancy(oracle_name, tensor, case.dtype)
+        if discrepancy:
+            known.append((tensor, discrepancy.reason))
+        else:
+            checked.append(tensor)
+    return checked, known
+
+
+def suite_pairs(cells=None, oracles=None) -> list:
+    """Every (case, oracle) of the suite: the registry's sample cases × every oracle."""
+    specs = [s for s in all_cells().values() if cells is None or s.name in cells]
+    names = [n for n in all_oracles() if oracles is None or n in oracles]
+    return [(case, name) for spec in specs for case in spec.sample_cases(spec) for name in names]
+
+
+def pytest_generate_tests(metafunc) -> None:
+    cells = metafunc.config.getoption("gradparity_cells", None)
+    oracles = metafunc.config.getoption("gradparity_oracles", None)
+    pairs = suite_pairs(cells, oracles)
+    if metafunc.definition.name == "test_agreement":
+        ids = [f"{case.id}-{name}" for case, name in pairs]
+        metafunc.parametrize(("case", "oracle_name"), pairs, ids=ids)
+    elif metafunc.definition.name == "test_known_discrepancy":
+        params = []
+        for case, name in pairs:
+            for tensor, reason in _split(case, name)[1]:
+                mark = pytest.mark.xfail(strict=True, reason=reason)
+                params.append(
+                    pytest.param(case, name, tensor, id=f"{case.id}-{name}-{tensor}", marks=mark)
+                )
+        metafunc.parametrize(("case", "oracle_name", "tensor"), params)
+
+
+def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
+    started = time.perf_counter()
+    oracle = get_oracle(oracle_name)
+    row = {"cell": case.cell, "case": case.id, "oracle": oracle_name, "dtype": case.dtype}
+    try:
+        reason = oracle.unsupported(case.spec)
+        if reason:
+            raise OracleUnavailable(reason)
+        theirs = cached_oracle(case, oracle_name)
+    except OracleUnavailable as error:
+        results_log({**row, "skipped": str(error)})
+        pytest.skip(str(error))
+    reference = cached_reference(case)
+    comparisons = []
+    for tensor in tensors:
+        kind = kind_for(oracle, tensor)
+        tol = tolerance(case.dtype, kind)
+        comparisons.append(
+            compare_tensor(oracle_name, tensor, kind, reference[tensor], theirs[tensor], tol)
+        )
+    seconds = (time.perf_counter() - started) / max(len(tensors), 1)  # this test's share
+    for comparison in comparisons:
+        tensor = comparison.tensor
+        results_log(
+            {
+                **row,
+                "seq_len": case.seq_len,
+                "hidden_size": case.hidden_size,
+                "tensor": tensor,
+                "kind": comparison.kind,
+                "max_rel_err": comparison.max_rel_err,
+                "tolerance_used": comparison.tolerance_used,
+                "ok": comparison.ok,
+                "seconds": seconds,
+                "known_discrepancy": case.spec.discrepancy(oracle_name, tensor, case.dtype)
+                is not None,
+            }
+        )
+    return comparisons
+
+
+def test_agreement(case, oracle_name, results_log):
+    checked, _ = _split(case, oracle_name)
+    failures = [c for c in _compare(case, oracle_name, checked, results_log) if not c.ok]
+    command = case.command(oracle_name)
+    assert not failures, (
+        f"{len(failures)} of {len(checked)} tensors disagree on {case.id}:\n\n"
+        + "\n\n".join(c.message(case.id, command) for c in failures)
+    )
+
+
+def test_known_discrepancy(case, oracle_name, tensor, results_log):
+    (comparison,) = _compare(case, oracle_name, [tensor], results_log)
+    assert comparison.ok, comparison.message(case.id, case.command(oracle_name))

@@ -1,0 +1,24 @@
+"""PyTorch as an oracle: native ``nn.LSTM``/``nn.GRU``/``nn.RNN``/``nn.Linear`` loaded with the
+canonical weights (``cells.py``), composed cells written with torch ops (``composed.py``),
+autograd for every gradient (``adapter.py``). Importing this module does not import torch."""
+
+from gradparity.core.framework import Framework
+from gradparity.core.registry import Builder
+
+FRAMEWORK = Framework(
+    name="torch",
+    summary="PyTorch (CPU), autograd",
+    requires=("torch",),
+    extra="torch",
+    distributions=(("torch",),),
+    adapter="gradparity.torch.adapter:TorchAdapter",
+    builders={
+        "lstm": Builder("gradparity.torch.cells:lstm", stacks=True),
+        "dense": Builder("gradparity.torch.cells:dense"),
+        "gru": Builder("gradparity.torch.cells:gru", stacks=True),
+        "rnn": Builder("gradparity.torch.cells:rnn", stacks=True),
+        "gru_reset_before": Builder("gradparity.torch.composed:gru_reset_before", "composed"),
+        "layernorm_lstm": Builder("gradparity.torch.composed:layernorm_lstm", "composed"),
+        "peephole_lstm": Builder("gradparity.torch.composed:peephole_lstm", "composed"),
+    },
+)

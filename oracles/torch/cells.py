@@ -1,0 +1,212 @@
+"""PyTorch's native builders: the canonical parameters loaded into torch's own modules.
+
+Each builder makes the module once (per cell, shapes, dtype and options) and returns a ``Net``
+(``core.net``): ``layout`` converts canonical parameters to the module's, ``forward`` runs the
+module with them (``torch.func.functional_call``), ``to_canonical`` converts the module's
+gradients back. This folder is the only place that knows torch's layouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from gradparity.core.errors import OracleUnavailable
+from gradparity.core.net import Net
+from gradparity.reference_impl.gates import fuse, unfuse
+from gradparity.reference_impl.stack import of_unit, qualify, unit_names
+from torch.func import functional_call
+
+LSTM_GATES = ("i", "f", "g", "o")  # torch's block order in weight_ih / weight_hh / biases
+
+
+def _native_recurrent(
+    module_class,
+    params: Mapping[str, np.ndarray],
+    options: Mapping[str, Any],
+    dtype: str,
+    states: tuple[str, ...],
+    to_module,
+    from_module,
+    **module_options,
+) -> Net:
+    """A torch RNN module (``nn.LSTM``, ``nn.GRU``, ``nn.RNN``) with all its layers and
+    directions: unit ``l1_reverse`` is torch's suffix ``_l1_reverse``, the single unit ``_l0``.
+    ``to_module(unit_params)`` gives ``{"weight_ih": …, "weight_hh": …, "bias_ih": …,
+    "bias_hh": …}``; ``from_module`` converts their gradients back. Initial and final states
+    are stacked in torch's order: l0, l0_reverse, l1, …"""
+    layers, bidirectional = options.get("layers", 1), options.get("bidirectional", False)
+    units = unit_names(layers, bidirectional)
+    suffixes = {u: "_" + (u or "l0") for u in units}
+    first = of_unit(params, units[0])
+    input_size, hidden = first[next(iter(first))].shape
+    module = module_class(
+        input_size,
+        hidden,
+        num_layers=layers,
+        bidirectional=bidirectional,
+        batch_first=True,
+        dtype=getattr(torch, dtype),
+        **module_options,
+    )
+
+    def layout(values):
+        named = {}
+        for unit, suffix in suffixes.items():
+            named |= {k + suffix: v for k, v in to_module(of_unit(values, unit)).items()}
+        return named
+
+    def forward(weights, x, state0):
+        initial = [torch.stack([state0[qualify(u, s)] for u in units]) for s in states]
+        arguments = (x, tuple(initial) if len(states) > 1 else initial[0])
+        outputs, final = functional_call(module, dict(weights), arguments)
+        final = final if len(states) > 1 else (final,)
+        named = {}
+        for state, stacked in zip(states, final, strict=True):
+            named |= {qualify(u, state): stacked[i] for i, u in enumerate(units)}
+        return outputs, named
+
+    def to_canonical(grads):
+        canonical = {}
+        for unit, suffix in suffixes.items():
+            unit_grads = {k[: -len(suffix)]: g for k, g in grads.items() if k.endswith(suffix)}
+            canonical |= {qualify(unit, k): v for k, v in from_module(unit_grads).items()}
+        return canonical
+
+    return Net(layout, forward, to_canonical)
+
+
+def _hidden_size(params: Mapping[str, np.ndarray]) -> int:
+    """H, read off the input weights [I, H] of the first unit (the first parameter)."""
+    return next(iter(params.values())).shape[-1]
+
+
+def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+    """``nn.LSTM``: weight_ih = [W_i|W_f|W_g|W_o]ᵀ, weight_hh likewise with U, and with a
+    projection weight_hr = W_pᵀ (``proj_size``).
+
+    torch adds two bias vectors; ``bias_ih`` carries b (plus forget_bias in the f block) and
+    ``bias_hh`` is zero. Both receive the same gradient, which is dL/db.
+    """
+
+    if options["proj_size"] >= _hidden_size(params):
+        raise OracleUnavailable("torch nn.LSTM requires proj_size < hidden_size")
+
+    def to_module(unit):
+        bias = fuse(unit, "b", LSTM_GATES).copy()
+        hidden = unit["W_i"].shape[1]
+        bias[hidden : 2 * hidden] += options["forget_bias"]
+        weights = {
+            "weight_ih": fuse(unit, "W", LSTM_GATES).T,
+            "weight_hh": fuse(unit, "U", LSTM_GATES).T,
+            "bias_ih": bias,
+            "bias_hh": np.zeros_like(bias),
+        }
+        if "W_p" in unit:
+            weights["weight_hr"] = unit["W_p"].T  # torch: h = (o ∘ tanh c) @ weight_hrᵀ
+        return weights
+
+    def from_module(grads):
+        canonical = {
+            **unfuse(grads["weight_ih"].T, "W", LSTM_GATES),
+            **unfuse(grads["weight_hh"].T, "U", LSTM_GATES),
+            **unfuse(grads["bias_ih"], "b", LSTM_GATES),
+        }
+        if "weight_hr" in grads:
+            canonical["W_p"] = grads["weight_hr"].T
+        return canonical
+
+    return _native_recurrent(
+        torch.nn.LSTM,
+        params,
+        options,
+        dtype,
+        ("h", "c"),
+        to_module,
+        from_module,
+        proj_size=options["proj_size"],
+    )
+
+
+ACTIVATIONS = {
+    "linear": lambda v: v,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "relu": torch.relu,
+}
+
+
+def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+    """``nn.Linear`` (weight = Wᵀ) followed by the activation."""
+    in_features, out_features = params["W"].shape
+    module = torch.nn.Linear(in_features, out_features, dtype=getattr(torch, dtype))
+    activation = ACTIVATIONS[options["activation"]]
+
+    def layout(values):
+        return {"weight": values["W"].T, "bias": values["b"]}
+
+    def forward(weights, x, state0):
+        return activation(functional_call(module, dict(weights), (x,))), {}
+
+    def to_canonical(grads):
+        return {"W": grads["weight"].T, "b": grads["bias"]}
+
+    return Net(layout, forward, to_canonical)
+
+
+GRU_GATES = ("r", "z", "n")  # torch's block order in weight_ih / weight_hh / biases
+
+
+def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+    """``nn.GRU`` (reset after the product): weight_ih = [W_r|W_z|W_n]ᵀ, weight_hh likewise
+    with U, bias_ih = [bx_r|bx_z|bx_n], bias_hh = [bh_r|bh_z|bh_n]."""
+
+    def to_module(unit):
+        return {
+            "weight_ih": fuse(unit, "W", GRU_GATES).T,
+            "weight_hh": fuse(unit, "U", GRU_GATES).T,
+            "bias_ih": fuse(unit, "bx", GRU_GATES),
+            "bias_hh": fuse(unit, "bh", GRU_GATES),
+        }
+
+    def from_module(grads):
+        return {
+            **unfuse(grads["weight_ih"].T, "W", GRU_GATES),
+            **unfuse(grads["weight_hh"].T, "U", GRU_GATES),
+            **unfuse(grads["bias_ih"], "bx", GRU_GATES),
+            **unfuse(grads["bias_hh"], "bh", GRU_GATES),
+        }
+
+    return _native_recurrent(torch.nn.GRU, params, options, dtype, ("h",), to_module, from_module)
+
+
+def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+    """``nn.RNN(nonlinearity=activation)``: weight_ih = Wᵀ, weight_hh = Uᵀ.
+
+    torch adds two bias vectors; ``bias_ih`` carries b and ``bias_hh`` is zero. Both receive the
+    same gradient, which is dL/db.
+    """
+
+    def to_module(unit):
+        return {
+            "weight_ih": unit["W"].T,
+            "weight_hh": unit["U"].T,
+            "bias_ih": unit["b"],
+            "bias_hh": np.zeros_like(unit["b"]),
+        }
+
+    def from_module(grads):
+        return {"W": grads["weight_ih"].T, "U": grads["weight_hh"].T, "b": grads["bias_ih"]}
+
+    return _native_recurrent(
+        torch.nn.RNN,
+        params,
+        options,
+        dtype,
+        ("h",),
+        to_module,
+        from_module,
+        nonlinearity=options["activation"],
+    )
