@@ -65,6 +65,25 @@ def peephole_lstm_cases(spec: CellSpec) -> list:
     return main + clipped
 
 
+def program_cell_cases(spec: CellSpec) -> list:
+    """A smaller grid for cells declared only as programs, whose reference (the program's, one
+    primitive at a time) is slower than a fused one: T 1, 7, 50 × H 1, 3, 16 × B 2, plus the
+    stacked cases; seed 1 takes each float option one away from its default, at T 7, H 3."""
+    cases = grid(spec, seeds=(0,), seq_lens=(1, 7, 50), hidden_sizes=(1, 3, 16), batches=(2,))
+    shifted = {o.name: o.default + 1.0 for o in spec.options if isinstance(o.default, float)}
+    if shifted:
+        cases += grid(
+            spec,
+            seeds=(1,),
+            seq_lens=(7,),
+            hidden_sizes=(3,),
+            batches=(2,),
+            options_by_seed={1: shifted},
+            stacked=False,
+        )
+    return cases
+
+
 CELLS = (
     CellSpec(
         name="lstm",
@@ -155,5 +174,21 @@ CELLS = (
             ),
         ),
         sample_cases=peephole_lstm_cases,
+    ),
+    CellSpec(
+        name="cifg_lstm",
+        summary="LSTM with a coupled input-forget gate, i = 1 - f (Greff et al. 2017);"
+        " a step program only",
+        reference="gradparity.reference_impl.cifg_lstm",
+        states=("h", "c"),
+        options=(Option("forget_bias", 0.0, help="added inside the forget sigmoid"),),
+        sample_cases=program_cell_cases,
+    ),
+    CellSpec(
+        name="mgu",
+        summary="minimal gated unit (Zhou et al. 2016); a step program only",
+        reference="gradparity.reference_impl.mgu",
+        states=("h",),
+        sample_cases=program_cell_cases,
     ),
 )

@@ -8,6 +8,7 @@ from functools import lru_cache
 from types import ModuleType
 
 import numpy as np
+
 from gradparity.core.cases import Case, make_problem, tensor_names
 from gradparity.core.compare import compare_tensor
 from gradparity.core.errors import InputError, OracleCrashed, OracleUnavailable

@@ -20,6 +20,8 @@ from types import ModuleType
 from gradparity.catalog import get_cell
 from gradparity.core.cases import Case
 from gradparity.reference_impl import network
+from gradparity.reference_impl.program_cell import ProgramCell
+from gradparity.reference_impl.step_program import parse_step
 
 SHARED_TARGETS = {
     "gradparity.reference_impl.loss": "softmax_cross_entropy"
@@ -45,7 +47,7 @@ class Mutant:
 
     def original(self) -> ModuleType:
         if not self.target:
-            return get_cell(self.cell).reference_module()
+            return get_cell(self.cell).module()
         if self.target not in SHARED_TARGETS:
             raise ValueError(f"mutant {self.name}: cannot mutate {self.target}")
         return importlib.import_module(self.target)
@@ -55,7 +57,7 @@ class Mutant:
         """Yields the cell module to run (None: the registered one) with the bug in place."""
         mutated = self.load()
         if not self.target:
-            yield mutated
+            yield mutated if hasattr(mutated, "forward") else program_reference(self.cell, mutated)
             return
         name = SHARED_TARGETS[self.target]
         saved = getattr(network, name)
@@ -82,6 +84,13 @@ class Mutant:
             module.__dict__,
         )
         return module
+
+
+def program_reference(cell: str, module: ModuleType) -> ProgramCell:
+    """The readable reference of ``module``'s (edited) step program."""
+    spec = get_cell(cell)
+    names = tuple(option.name for option in spec.all_options)
+    return ProgramCell(lambda options: parse_step(module.step_equations(options), cell, names))
 
 
 MUTANTS = (

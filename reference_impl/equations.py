@@ -7,7 +7,7 @@ equations in reverse, start every derivative at zero, and always accumulate with
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from .primitives import get_primitive
 
-__all__ = ["Eq", "backprop", "differentiated", "evaluate", "parse"]
+__all__ = ["Eq", "backprop", "backprop_seeds", "differentiated", "evaluate", "parse"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,24 @@ def backprop(
     """Gradients of ``output`` (weighted by ``seed``) for every value that receives one."""
     if output not in values:
         raise ValueError(f"output {output!r} is not among the evaluated values")
+    return backprop_seeds(program, values, {output: seed})
+
+
+def vjp_of(index: int, eq: Eq, dz: np.ndarray, out: np.ndarray, inputs: list) -> tuple:
+    """The cotangents of equation ``index``'s arguments: its primitive's VJP."""
+    return get_primitive(eq.op).vjp(dz, out, *inputs)
+
+
+def backprop_seeds(
+    program: Sequence[Eq],
+    values: Mapping[str, np.ndarray],
+    seeds: Mapping[str, ArrayLike],
+    vjp: Callable[..., tuple] = vjp_of,
+) -> dict[str, np.ndarray]:
+    """Gradients of ``Σ_v <seeds[v], v>`` for every value that receives one: the seeds start
+    the gradients of their values, then every equation, last first, adds (``+=``) its VJP to
+    each of its arguments (a constant's cotangent is ``None`` and goes nowhere). ``vjp`` gives
+    an equation's cotangents (``vjp_of``; a planted bug may replace it)."""
     grads: dict[str, np.ndarray] = {}
 
     def accumulate(name: str, grad: ArrayLike) -> None:
@@ -76,15 +94,16 @@ def backprop(
             grads[name] = np.zeros(np.shape(values[name]), dtype=dtype)
         grads[name] += grad
 
-    accumulate(output, np.broadcast_to(seed, np.shape(values[output])))
-    for eq in reversed(program):
+    for name, seed in seeds.items():
+        accumulate(name, np.broadcast_to(seed, np.shape(values[name])))
+    for index in reversed(range(len(program))):
+        eq = program[index]
         if eq.out not in grads:
             continue
-        prim = get_primitive(eq.op)
         inputs = [values[a] if isinstance(a, str) else a for a in eq.args]
-        cotangents = prim.vjp(grads[eq.out], values[eq.out], *inputs)
+        cotangents = vjp(index, eq, grads[eq.out], values[eq.out], inputs)
         for arg, cotangent in zip(eq.args, cotangents, strict=True):
-            if isinstance(arg, str):
+            if isinstance(arg, str) and cotangent is not None:
                 accumulate(arg, cotangent)
     return grads
 

@@ -44,13 +44,39 @@ from .gates import fuse, unfuse
 GATES = ("r", "z", "n")
 
 
-def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
-    return {
-        **{f"W_{g}": (i, h) for g in GATES},
-        **{f"U_{g}": (h, h) for g in GATES},
-        **{f"bx_{g}": (h,) for g in GATES},
-        **{f"bh_{g}": (h,) for g in GATES},
-    }
+STEP = """
+# params: W_r[I,H] W_z[I,H] W_n[I,H] U_r[H,H] U_z[H,H] U_n[H,H]
+# params: bx_r[H] bx_z[H] bx_n[H] bh_r[H] bh_z[H] bh_n[H]
+# states: h[H]
+xr = matmul(x_t, W_r)
+xr_b = add(xr, bx_r)
+hr = matmul(h_prev, U_r)
+hr_b = add(hr, bh_r)
+zr = add(xr_b, hr_b)
+r = sigmoid(zr)
+xz = matmul(x_t, W_z)
+xz_b = add(xz, bx_z)
+hz = matmul(h_prev, U_z)
+hz_b = add(hz, bh_z)
+zz = add(xz_b, hz_b)
+z = sigmoid(zz)
+xn = matmul(x_t, W_n)
+xn_b = add(xn, bx_n)
+hn = matmul(h_prev, U_n)
+hn_b = add(hn, bh_n)
+r_hn = schur(r, hn_b)      # the reset after the recurrent product, bh_n inside
+zn = add(xn_b, r_hn)
+n = tanh(zn)
+one_minus_z = one_minus(z)
+new = schur(one_minus_z, n)
+keep = schur(z, h_prev)
+h = add(new, keep)
+"""
+
+
+def step_equations(options: Mapping[str, object]) -> str:
+    """The step program (``reference_impl/step_program.py``)."""
+    return STEP
 
 
 def forward(

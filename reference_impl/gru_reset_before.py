@@ -42,12 +42,35 @@ from .gates import fuse, unfuse
 GATES = ("r", "z", "n")
 
 
-def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
-    return {
-        **{f"W_{g}": (i, h) for g in GATES},
-        **{f"U_{g}": (h, h) for g in GATES},
-        **{f"b_{g}": (h,) for g in GATES},
-    }
+STEP = """
+# params: W_r[I,H] W_z[I,H] W_n[I,H] U_r[H,H] U_z[H,H] U_n[H,H] b_r[H] b_z[H] b_n[H]
+# states: h[H]
+xr = matmul(x_t, W_r)
+hr = matmul(h_prev, U_r)
+sr = add(xr, hr)
+zr = add(sr, b_r)
+r = sigmoid(zr)
+xz = matmul(x_t, W_z)
+hz = matmul(h_prev, U_z)
+sz = add(xz, hz)
+zz = add(sz, b_z)
+z = sigmoid(zz)
+rh = schur(r, h_prev)      # the reset before the recurrent product
+xn = matmul(x_t, W_n)
+rhn = matmul(rh, U_n)
+sn = add(xn, rhn)
+zn = add(sn, b_n)
+n = tanh(zn)
+one_minus_z = one_minus(z)
+new = schur(one_minus_z, n)
+keep = schur(z, h_prev)
+h = add(new, keep)
+"""
+
+
+def step_equations(options: Mapping[str, object]) -> str:
+    """The step program (``reference_impl/step_program.py``)."""
+    return STEP
 
 
 def forward(

@@ -48,12 +48,43 @@ GATES = ("i", "f", "g", "o")
 EPS = 1e-12
 
 
-def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
-    return {
-        **{f"W_{g}": (i, h) for g in GATES},
-        **{f"U_{g}": (h, h) for g in GATES},
-        **{f"{p}_{s}": (h,) for s in (*GATES, "c") for p in ("gamma", "beta")},
-    }
+def _normalized(v: str, s: str, out: str) -> str:
+    """The equations of ``out = LN_s(v)``: mean, variance (biased), rsqrt with EPS, gain, shift."""
+    return f"""\
+m_{s} = mean({v})
+d_{s} = subtract({v}, m_{s})
+dd_{s} = square(d_{s})
+var_{s} = mean(dd_{s})
+var_eps_{s} = add_const(var_{s}, {EPS!r})
+r_{s} = rsqrt(var_eps_{s})
+n_{s} = schur(d_{s}, r_{s})
+scaled_{s} = schur(n_{s}, gamma_{s})
+{out} = add(scaled_{s}, beta_{s})
+"""
+
+
+def _gate(s: str) -> str:
+    return f"x{s} = matmul(x_t, W_{s})\nh{s} = matmul(h_prev, U_{s})\nz{s} = add(x{s}, h{s})\n"
+
+
+def step_equations(options: Mapping[str, object]) -> str:
+    """The step program (``reference_impl/step_program.py``): each gate's pre-activation and
+    the new c through their layer norms, one primitive per equation."""
+    header = (
+        "# params: " + " ".join(f"W_{g}[I,H] U_{g}[H,H]" for g in GATES) + "\n"
+        "# params: " + " ".join(f"gamma_{s}[H] beta_{s}[H]" for s in (*GATES, "c")) + "\n"
+        "# states: h[H] c[H]\n"
+    )
+    gates = "".join(_gate(g) + _normalized(f"z{g}", g, f"y{g}") for g in GATES)
+    return (
+        header
+        + gates
+        + "i = sigmoid(yi)\nyf_bias = add_const(yf, forget_bias)\nf = sigmoid(yf_bias)\n"
+        + "g = tanh(yg)\no = sigmoid(yo)\n"
+        + "fc = schur(f, c_prev)\nig = schur(i, g)\ncs = add(fc, ig)\n"
+        + _normalized("cs", "c", "c")
+        + "tc = tanh(c)\nh = schur(tc, o)\n"
+    )
 
 
 def layer_norm(v: np.ndarray, gamma: np.ndarray, beta: np.ndarray):

@@ -49,22 +49,46 @@ GATES = ("i", "f", "g", "o")  # the canonical order (torch's, Keras')
 FUSED = ("i", "f", "o", "g")  # the fast path's block order: the sigmoid gates, then tanh
 
 
-def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
-    width = options.get("proj_size", 0) or h  # h is projected to P when proj_size > 0
-    shapes = {
-        **{f"W_{g}": (i, h) for g in GATES},
-        **{f"U_{g}": (width, h) for g in GATES},
-        **{f"b_{g}": (h,) for g in GATES},
-    }
+STEP = """
+# params: W_i[I,H] W_f[I,H] W_g[I,H] W_o[I,H] U_i[{w},H] U_f[{w},H] U_g[{w},H] U_o[{w},H]
+# params: b_i[H] b_f[H] b_g[H] b_o[H] {projection}
+# states: h[{w}] c[H]
+xi = matmul(x_t, W_i)
+hi = matmul(h_prev, U_i)
+si = add(xi, hi)
+zi = add(si, b_i)
+i = sigmoid(zi)
+xf = matmul(x_t, W_f)
+hf = matmul(h_prev, U_f)
+sf = add(xf, hf)
+zf = add(sf, b_f)
+zf_bias = add_const(zf, forget_bias)
+f = sigmoid(zf_bias)
+xg = matmul(x_t, W_g)
+hg = matmul(h_prev, U_g)
+sg = add(xg, hg)
+zg = add(sg, b_g)
+g = tanh(zg)
+xo = matmul(x_t, W_o)
+ho = matmul(h_prev, U_o)
+so = add(xo, ho)
+zo = add(so, b_o)
+o = sigmoid(zo)
+fc = schur(f, c_prev)
+ig = schur(i, g)
+c = add(fc, ig)
+tc = tanh(c)
+"""
+UNPROJECTED = "h = schur(o, tc)\n"
+PROJECTED = "m = schur(o, tc)\nh = matmul(m, W_p)\n"
+
+
+def step_equations(options: Mapping[str, object]) -> str:
+    """The step program (``reference_impl/step_program.py``): the equations above, one
+    primitive each; with a projection h is P wide."""
     if options.get("proj_size", 0):
-        shapes["W_p"] = (h, width)
-    return shapes
-
-
-def widths(h: int, options: Mapping[str, object]) -> dict[str, int]:
-    """The projection makes the outputs and h P wide; c stays H wide."""
-    width = options.get("proj_size", 0) or h
-    return {"outputs": width, "h": width, "c": h}
+        return STEP.format(w="proj_size", projection="W_p[H,proj_size]") + PROJECTED
+    return STEP.format(w="H", projection="") + UNPROJECTED
 
 
 def forward(

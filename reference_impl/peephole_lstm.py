@@ -46,15 +46,43 @@ GATES = ("i", "f", "g", "o")
 PEEPHOLE_GATES = ("i", "f", "o")
 
 
-def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
-    shapes = {
-        **{f"W_{g}": (i, h) for g in GATES},
-        **{f"U_{g}": (h, h) for g in GATES},
-        **{f"b_{g}": (h,) for g in GATES},
+def step_equations(options: Mapping[str, object]) -> str:
+    """The step program (``reference_impl/step_program.py``) of the chosen peephole form."""
+    matrix = options["peepholes"] == "matrix"
+    peep = {
+        g: (
+            f"matmul(c_prev, P_{g})" if matrix else f"schur(p_{g}, {'c' if g == 'o' else 'c_prev'})"
+        )
+        for g in PEEPHOLE_GATES
     }
-    if options["peepholes"] == "matrix":
-        return shapes | {f"P_{g}": (h, h) for g in PEEPHOLE_GATES}
-    return shapes | {f"p_{g}": (h,) for g in PEEPHOLE_GATES}
+    lines = [
+        "# params: " + " ".join(f"W_{g}[I,H] U_{g}[H,H] b_{g}[H]" for g in GATES),
+        "# params: " + " ".join(f"P_{g}[H,H]" if matrix else f"p_{g}[H]" for g in PEEPHOLE_GATES),
+        "# states: h[H] c[H]",
+    ]
+    for g in GATES:
+        lines += [f"x{g} = matmul(x_t, W_{g})", f"h{g} = matmul(h_prev, U_{g})"]
+        lines += [f"s{g} = add(x{g}, h{g})", f"z{g} = add(s{g}, b_{g})"]
+    lines += [
+        f"pi = {peep['i']}",
+        "zpi = add(zi, pi)",
+        "i = sigmoid(zpi)",
+        "zf_bias = add_const(zf, forget_bias)",
+        f"pf = {peep['f']}",
+        "zpf = add(zf_bias, pf)",
+        "f = sigmoid(zpf)",
+        "g = tanh(zg)",
+        "fc = schur(f, c_prev)",
+        "ig = schur(i, g)",
+        "c_unclipped = add(fc, ig)",
+        "c = clip(c_unclipped, cell_clip)  # no clip when cell_clip <= 0",
+        f"po = {peep['o']}  # diagonal: the new c; matrix: c_prev",
+        "zpo = add(zo, po)",
+        "o = sigmoid(zpo)",
+        "tc = tanh(c)",
+        "h = schur(o, tc)",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _clip(c: np.ndarray, clip: float) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,11 @@ Conventions:
 - Row vectors: a matrix product is ``z = x @ W`` with ``x`` [B, N] (or [N]) and ``W`` [N, M].
 - ``vjp(dz, out, *inputs)`` returns one cotangent per input, shaped like that input; the
   cotangent of a constant (the ``c`` of ``add_const``/``mul_const``) is ``None``.
-- Every forward is complex-analytic, so complex-step differentiation can check every VJP.
+- Every forward is complex-analytic, so complex-step differentiation can check every VJP; the
+  piecewise ones (``relu``, ``clip``) take their masks from the real part.
+- The second argument of ``add_const``, ``mul_const`` and ``clip`` is a constant (a float).
+- ``sum`` reduces everything to a scalar; ``mean`` averages the last (feature) axis, kept as
+  size 1, which is what layer norm needs.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PRIMITIVES", "Primitive", "get_primitive", "log_softmax", "unbroadcast"]
+__all__ = ["PRIMITIVES", "Primitive", "clip", "get_primitive", "log_softmax", "unbroadcast"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,34 @@ def _softmax_vjp(dz: np.ndarray, out: np.ndarray, x: np.ndarray) -> tuple:
     return (out * (dz - np.sum(dz * out, axis=-1, keepdims=True)),)
 
 
+def _positive(x: np.ndarray) -> np.ndarray:
+    """The mask where the real part is positive (complex step differentiates through it)."""
+    return np.real(x) > 0
+
+
+def clip(x: np.ndarray, c: float) -> np.ndarray:
+    """``x`` clipped to [-c, c] by its real part; ``c <= 0``: unchanged (no clip)."""
+    if c <= 0:
+        return x
+    return np.where(np.real(x) > c, c, np.where(np.real(x) < -c, -c, x))
+
+
+def _clip_vjp(dz: np.ndarray, out: np.ndarray, x: np.ndarray, c: float) -> tuple:
+    """Derivative 1 inside [-c, c], boundary included (as TensorFlow's ``clip_by_value``)."""
+    if c <= 0:
+        return dz, None
+    inside = (np.real(x) >= -c) & (np.real(x) <= c)
+    return dz * inside, None
+
+
+def _mean(x: np.ndarray) -> np.ndarray:
+    return np.mean(x, axis=-1, keepdims=True)
+
+
+def _mean_vjp(dz: np.ndarray, out: np.ndarray, x: np.ndarray) -> tuple:
+    return (np.broadcast_to(dz / np.shape(x)[-1], np.shape(x)).copy(),)
+
+
 _TABLE = [
     Primitive("add", 2, lambda x, y: x + y, _add_vjp),
     Primitive("subtract", 2, lambda x, y: x - y, _subtract_vjp),
@@ -107,6 +139,11 @@ _TABLE = [
     Primitive("softmax", 1, _softmax, _softmax_vjp),
     Primitive("log_softmax", 1, log_softmax, _log_softmax_vjp),
     Primitive("sum", 1, np.sum, lambda dz, out, x: (np.broadcast_to(dz, np.shape(x)).copy(),)),
+    Primitive("one_minus", 1, lambda x: 1.0 - x, lambda dz, out, x: (-dz,)),
+    Primitive("relu", 1, lambda x: x * _positive(x), lambda dz, out, x: (dz * _positive(x),)),
+    Primitive("mean", 1, _mean, _mean_vjp),  # over the last (feature) axis, kept
+    Primitive("rsqrt", 1, lambda x: 1.0 / np.sqrt(x), lambda dz, out, x: (-0.5 * dz * out**3,)),
+    Primitive("clip", 2, clip, _clip_vjp),
     Primitive("add_const", 2, lambda x, c: x + c, lambda dz, out, x, c: (dz, None)),
     Primitive("mul_const", 2, lambda x, c: c * x, lambda dz, out, x, c: (c * dz, None)),
 ]

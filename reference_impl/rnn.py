@@ -29,9 +29,20 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 
+STEP = """
+# params: W[I,H] U[H,H] b[H]
+# states: h[H]
+xw = matmul(x_t, W)
+hu = matmul(h_prev, U)
+s = add(xw, hu)
+z = add(s, b)
+h = {activation}(z)
+"""
 
-def param_shapes(i: int, h: int, options: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
-    return {"W": (i, h), "U": (h, h), "b": (h,)}
+
+def step_equations(options: Mapping[str, object]) -> str:
+    """The step program (``reference_impl/step_program.py``); ``activation`` is tanh or relu."""
+    return STEP.format(activation=options["activation"])
 
 
 def forward(

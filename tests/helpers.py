@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+
 from gradparity.catalog import all_cells
 from gradparity.commands.main import main
 from gradparity.core.registry import CellSpec, Option

@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+
 from gradparity.catalog import all_cells
 from gradparity.commands.bench import fast_cells
 from gradparity.commands.main import main

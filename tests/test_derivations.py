@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from gradparity.commands.main import main
 from gradparity.core.compare import compare_tensor
 from gradparity.derivation.check import check_derivation
@@ -21,6 +22,21 @@ from gradparity.derivation.render import check_files
 from gradparity.derivation.report import VALUE
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "docs" / "examples" / "slides_lstm"))
+from measure import (
+    BACKWARD_VARIANTS,
+    EQ11,
+    EQ19,
+    EQ29,
+    SLIDES_DIR,
+    SOFTMAX_BACKWARD,
+    SOFTMAX_FORWARD,
+    backward_variant,
+    edit,
+    slides_check,
+    slides_report,
+    slides_text,
+)
+
 from gradparity.core.errors import InputError
 from gradparity.reference_impl.derivation import (
     OPS,
@@ -37,20 +53,6 @@ from gradparity.reference_impl.derivation import (
 )
 from gradparity.reference_impl.equations import Eq, evaluate, parse
 from gradparity.reference_impl.primitives import get_primitive
-from measure import (
-    BACKWARD_VARIANTS,
-    EQ11,
-    EQ19,
-    EQ29,
-    SLIDES_DIR,
-    SOFTMAX_BACKWARD,
-    SOFTMAX_FORWARD,
-    backward_variant,
-    edit,
-    slides_check,
-    slides_report,
-    slides_text,
-)
 
 FORWARD = "forward.txt"
 FORWARD_FIXED = "forward_corrected.txt"

@@ -8,9 +8,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from gradparity.catalog import all_cells
 from gradparity.commands.bench import fast_cells
-from gradparity.core.cases import Case, make_problem
+from gradparity.core.cases import Case, make_problem, tensor_kind
+from gradparity.core.compare import compare_tensor
+from gradparity.core.tolerances import tolerance
 from gradparity.reference_impl import network
 
 FAST_CELLS = sorted(fast_cells())
@@ -101,3 +104,33 @@ def test_fast_forward_is_complex_analytic(cell):
     np.testing.assert_allclose(outputs, expected_outputs, rtol=1e-14, atol=1e-15)
     for name, value in expected_final.items():
         np.testing.assert_allclose(final[name], value, rtol=1e-14, atol=1e-15)
+
+
+def _program_cases():
+    """Every sample case of the agreement suite of every cell that has both a step program and
+    a hand-written reference."""
+    for spec in all_cells().values():
+        if spec.has_program and hasattr(spec.module(), "forward"):
+            for case in spec.sample_cases(spec):
+                yield pytest.param(case, id=case.id)
+
+
+@pytest.mark.parametrize("case", list(_program_cases()))
+def test_the_program_reference_equals_the_hand_written_one(case):
+    """The step program's readable reference (``reference_impl/program_cell.py``) against the
+    registered, hand-written one, on the whole agreement grid: every tensor within the tolerance
+    table's entry for its dtype and kind."""
+    spec, problem = case.spec, make_problem(case)
+    hand = network.run(spec.reference_for(problem.options), problem)
+    program = network.run(spec.reference_for(problem.options, spec.program_reference()), problem)
+    assert program.keys() == hand.keys()
+    failures = []
+    for name, expected in hand.items():
+        kind = tensor_kind(name)
+        comparison = compare_tensor(
+            "program", name, kind, expected, program[name], tolerance(case.dtype, kind)
+        )
+        assert program[name].dtype == np.dtype(case.dtype), f"{name} is {program[name].dtype}"
+        if not comparison.ok:
+            failures.append(comparison.message(case.id, "pytest tests/test_fast_reference.py"))
+    assert not failures, "\n\n".join(failures)

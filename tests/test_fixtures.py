@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from gradparity.frameworks import all_oracles
 from helpers import registered_fixtures, run_cli
 

@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from gradparity.frameworks import BUILTIN_FRAMEWORKS, all_frameworks
 
 ROOT = Path(__file__).parents[1]

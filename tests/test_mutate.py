@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 
 import pytest
+
 from gradparity.catalog import get_cell
 from gradparity.commands.main import main
 from gradparity.commands.mutate import run_mutant, selected_mutants

@@ -9,6 +9,7 @@ import resource
 
 import numpy as np
 import pytest
+
 from gradparity.catalog import get_cell
 from gradparity.core.cases import Case, make_problem
 from gradparity.core.process import (

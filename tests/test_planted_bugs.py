@@ -7,13 +7,16 @@ import inspect
 from dataclasses import replace
 
 import pytest
-from gradparity.catalog import all_cells
+
 from gradparity.checks import compare_case
-from gradparity.mutants import MUTANTS as CATALOGUE
+from gradparity.commands.mutate import selected_mutants
+from gradparity.mutants import Mutant
 from helpers import frameworks_running
 
-MUTANTS = [m for m in CATALOGUE if m.cell in all_cells()]  # a removed cell takes its mutants
+MUTANTS = selected_mutants()  # the catalogue's and the generic program mutants; registered cells
 BACKWARD_MUTANTS = [m for m in MUTANTS if not m.forward]
+TEXTUAL = [m for m in MUTANTS if isinstance(m, Mutant)]
+PROGRAM_FORWARD = [m for m in MUTANTS if m.forward and not isinstance(m, Mutant)]
 
 
 def _assert_caught(mutant, oracles, dtype: str = "float64"):
@@ -52,13 +55,24 @@ def test_unmutated_reference_agrees():
         assert report.agree, [c.message("", "") for c in report.failures()]
 
 
+@pytest.mark.parametrize("mutant", PROGRAM_FORWARD, ids=[m.name for m in PROGRAM_FORWARD])
+def test_an_error_in_one_equation_is_caught_by_every_framework(mutant):
+    """A planted error in one equation of a program (the reference's): every framework oracle
+    that composes the program reports it, each by itself, naming the tensor."""
+    frameworks = frameworks_running(mutant.case().spec)
+    if not frameworks:
+        pytest.skip("no framework installed")
+    for framework in frameworks:
+        _assert_caught(mutant, [framework])
+
+
 def test_a_mutant_whose_pattern_vanished_fails_loudly():
-    broken = replace(MUTANTS[0], find="this text is not in the source")
+    broken = replace(TEXTUAL[0], find="this text is not in the source")
     with pytest.raises(ValueError, match="occurs 0 times"):
         broken.load()
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+@pytest.mark.parametrize("mutant", TEXTUAL, ids=[m.name for m in TEXTUAL])
 def test_no_mutant_edits_a_readable_form(mutant):
     """The readable per-gate forms are kept for comparison only; the suite runs the fast ones."""
     source = inspect.getsource(mutant.original())

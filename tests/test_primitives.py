@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+
 from gradparity.reference_impl.equations import Eq, backprop, evaluate, parse
 from gradparity.reference_impl.primitives import PRIMITIVES, get_primitive
 
@@ -208,6 +209,12 @@ VJP_CASES: list[tuple[str, str, Callable[[np.random.Generator], Inputs]]] = [
     ("log_softmax", "log_softmax", _normal((3, 4))),
     ("log_softmax-far-from-zero", "log_softmax", lambda rng: [50.0 * rng.standard_normal((3, 4))]),
     ("sum", "sum", _normal((3, 4))),
+    ("one_minus", "one_minus", _normal((3, 4))),
+    ("relu", "relu", lambda rng: [_away_from_zero(rng, (3, 4))]),
+    ("mean", "mean", _normal((3, 4))),
+    ("rsqrt", "rsqrt", lambda rng: [rng.uniform(0.5, 2.0, (3, 4))]),
+    ("clip", "clip", lambda rng: [_away_from_zero(rng, (3, 4)), 1.0]),  # some clipped
+    ("clip-off", "clip", lambda rng: [rng.standard_normal((3, 4)), 0.0]),
     ("add_const", "add_const", lambda rng: [rng.standard_normal((3, 4)), float(rng.normal())]),
     ("mul_const", "mul_const", lambda rng: [rng.standard_normal((3, 4)), float(rng.normal())]),
 ]
@@ -283,13 +290,13 @@ def test_softmax_is_shift_invariant_per_row_far_from_zero() -> None:
 
 def test_unknown_op_message() -> None:
     with pytest.raises(KeyError) as excinfo:
-        get_primitive("relu")
+        get_primitive("cube")
     message = excinfo.value.args[0]
-    assert "'relu'" in message and "\n" not in message
+    assert "'cube'" in message and "\n" not in message
     assert ", ".join(sorted(PRIMITIVES)) in message
 
-    with pytest.raises(KeyError, match="relu"):
-        evaluate(parse("f = relu(x)"), {"x": 1.0})
+    with pytest.raises(KeyError, match="cube"):
+        evaluate(parse("f = cube(x)"), {"x": 1.0})
 
 
 def test_undefined_argument_message() -> None:

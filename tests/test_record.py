@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from gradparity.catalog import get_cell
 from gradparity.frameworks import all_frameworks, get_oracle
 from helpers import cell_where, run_cli

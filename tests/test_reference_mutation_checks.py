@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+
 from gradparity.catalog import all_cells
 from gradparity.checks import compare_case
 from gradparity.core.cases import Case, make_problem

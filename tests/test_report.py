@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import gradparity.report.render
 import pytest
+
+import gradparity.report.render
 from gradparity.commands.certify import read_results, write_certify_report
 from gradparity.core.cases import Case, tensor_names
 from gradparity.report.data import GROUPS, points_from_results, tensor_group

@@ -31,6 +31,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+
 from gradparity.catalog import all_cells, get_cell
 from gradparity.commands.arguments import cells_argument
 from gradparity.core.cases import Case, make_problem

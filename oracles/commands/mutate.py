@@ -13,13 +13,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from gradparity.catalog import all_cells, get_cell
+from gradparity.catalog import all_cells
 from gradparity.checks import compare_case
 from gradparity.commands.arguments import cells_argument
 from gradparity.core.cases import Case
 from gradparity.core.errors import InputError
 from gradparity.core.text import format_table
 from gradparity.mutants import MUTANTS, Mutant
+from gradparity.program_mutants import ProgramMutant, program_mutants
 
 
 @dataclass(frozen=True)
@@ -44,22 +45,25 @@ class Verdict:
         }
 
 
-def mutation_cases(mutant: Mutant) -> list[Case]:
-    cases = [mutant.case("float64"), mutant.case("float32")]
-    if mutant.case().spec.recurrent:
+def mutation_cases(mutant: Mutant | ProgramMutant) -> list[Case]:
+    """The mutant's small case in float64 and float32, and (recurrent cells) the same sizes in
+    two bidirectional layers."""
+    base = mutant.case("float64")
+    cases = [base, mutant.case("float32")]
+    if base.spec.recurrent:
         stacked = Case.make(
-            get_cell(mutant.cell),
-            options={**dict(mutant.options), "layers": 2, "bidirectional": True},
-            input_size=3,
-            hidden_size=4,
-            seq_len=5,
-            batch=2,
+            base.spec,
+            options={**base.options_dict, "layers": 2, "bidirectional": True},
+            input_size=base.input_size,
+            hidden_size=base.hidden_size,
+            seq_len=base.seq_len,
+            batch=base.batch,
         )
         cases.append(stacked)
     return cases
 
 
-def run_mutant(mutant: Mutant, oracles: Sequence[str] | None = None) -> Verdict:
+def run_mutant(mutant: Mutant | ProgramMutant, oracles: Sequence[str] | None = None) -> Verdict:
     cases_run = 0
     with mutant.applied() as cell:
         for case in mutation_cases(mutant):
@@ -74,11 +78,13 @@ def run_mutant(mutant: Mutant, oracles: Sequence[str] | None = None) -> Verdict:
     return Verdict(mutant, False, cases_run=cases_run)
 
 
-def selected_mutants(cells: Iterable[str] | None = None) -> list[Mutant]:
-    """The catalogue's mutants of registered cells (of ``cells`` when given)."""
+def selected_mutants(cells: Iterable[str] | None = None) -> list[Mutant | ProgramMutant]:
+    """The catalogue's mutants and the generic program mutants of registered cells (of
+    ``cells`` when given)."""
     registered = all_cells()
     wanted = set(cells) if cells is not None else set(registered)
-    return [m for m in MUTANTS if m.cell in registered and m.cell in wanted]
+    every = [*MUTANTS, *program_mutants()]
+    return [m for m in every if m.cell in registered and m.cell in wanted]
 
 
 def kill_rate(verdicts: Sequence[Verdict]) -> float:

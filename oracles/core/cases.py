@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+
 from gradparity.core.errors import InputError
 from gradparity.core.registry import CellSpec
 from gradparity.core.validate import DTYPES

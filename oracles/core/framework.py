@@ -7,7 +7,8 @@ Its adapter is the framework's whole contract with gradparity:
 
     setup()                     import the framework, pin its threads (once per process)
     ops                         the primitive table (``reference_impl.primitives``) in the
-                                framework's functions, plus "flip_time" and "concat"
+                                framework's functions, plus "flip_time", "concat" and
+                                "scan(step, x, state0, output)" (stepping a step program)
     prepare(f, leaves, constants, key, open_axes) -> thunk
                                 a call of ``thunk()`` returns ``(aux, grads)``: ``f(L, C)``
                                 returns ``(J, aux)``; ``grads`` are dJ/dL for every leaf.
@@ -30,8 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
 from gradparity.core.net import Net
 from gradparity.core.objective import objective, target_weights
+from gradparity.core.program_net import PROGRAM_BUILDER, program_net
 from gradparity.core.registry import Builder, CellSpec
 from gradparity.core.stacking import stack_nets
 from gradparity.core.validate import logit_width
@@ -75,6 +78,7 @@ class Framework:
     builders: Mapping[str, Builder] = field(default_factory=dict)  # cell name -> builder
     environment: Mapping[str, str] = field(default_factory=dict)  # for its worker process
     isolated: bool = True  # run in a worker process of its own (core.isolation)
+    composes: bool = True  # its ops have "scan": it runs cells' step programs (core.program_net)
 
     def missing(self) -> str | None:
         """Why the framework cannot be imported (without importing it), or None."""
@@ -84,8 +88,12 @@ class Framework:
         return None
 
     def builder_for(self, spec: CellSpec) -> Builder | None:
-        """The cell's own builder for this framework, else the framework's."""
-        return spec.builders.get(self.name) or self.builders.get(spec.name)
+        """The cell's own builder for this framework, else the framework's, else the composed
+        network of the cell's step program."""
+        builder = spec.builders.get(self.name) or self.builders.get(spec.name)
+        if builder is None and self.composes and spec.has_program:
+            return PROGRAM_BUILDER
+        return builder
 
     def load_adapter(self) -> Adapter:
         module, _, attribute = self.adapter.partition(":")
@@ -123,8 +131,15 @@ class Runner:
         key = (spec.name, builder.target, layer, shapes, dtype)
         key += (tuple(sorted(problem.options.items())),)
         if key not in self._nets:
-            build = builder.load()
             extra = {"layer": layer} if layer else {}
+            if builder == PROGRAM_BUILDER:
+                program = spec.program(problem.options)
+
+                def build(params, options, dtype):
+                    return program_net(program, options, self.adapter.ops)
+
+            else:
+                build = builder.load()
             if is_stacked(problem.options) and not builder.stacks:
                 nets = {
                     unit: build(of_unit(problem.params, unit), problem.options, dtype, **extra)

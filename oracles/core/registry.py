@@ -14,11 +14,19 @@ import fnmatch
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from types import ModuleType
 from typing import Any
 
 from gradparity.core.errors import InputError
+from gradparity.reference_impl.program_cell import ProgramCell
 from gradparity.reference_impl.stack import Stack, is_stacked, qualify, unit_names
+from gradparity.reference_impl.step_program import (
+    ProgramError,
+    StepProgram,
+    check_shapes,
+    parse_step,
+)
 
 Shapes = dict[str, tuple[int, ...]]
 
@@ -94,10 +102,16 @@ class CellSpec:
     name: str
     summary: str
     reference: str
-    """The reference module: ``forward``, ``backward`` and ``param_shapes(I, H, options)``
-    (``{name: shape}`` of one layer and direction; its order is the order of comparisons),
-    optionally ``widths(H, options)`` (the width of "outputs" and of each state when not all H,
-    e.g. with a projection). Its docstring states the canonical layout."""
+    """The reference module. Its docstring states the canonical layout, and it has either or
+    both of:
+
+    - ``step_equations(options) -> str``: the cell's step program (``reference_impl/
+      step_program.py``), which gives the parameters' shapes, the states' widths, the readable
+      reference (``reference_impl/program_cell.py``) and a composed builder in every framework;
+    - ``forward``, ``backward`` (hand-written, fused: the registered reference when present)
+      and, without a program, ``param_shapes(I, H, options)`` (``{name: shape}`` of one layer
+      and direction; its order is the order of comparisons) and optionally ``widths(H,
+      options)`` (the width of "outputs" and of each state when not all H)."""
     sample_cases: Callable[[CellSpec], Iterable[Any]]  # -> gradparity.core.cases.Case
     states: tuple[str, ...] = ()
     recurrent: bool = True  # False: x is [B, I] and there is no time axis
@@ -107,12 +121,34 @@ class CellSpec:
     packages. The frameworks' own builders for this repository's cells live in their folders."""
     discrepancies: tuple[Discrepancy, ...] = ()
 
-    def reference_module(self) -> ModuleType:
+    def module(self) -> ModuleType:
         return importlib.import_module(self.reference)
+
+    def reference_module(self) -> Any:
+        """The registered reference: the hand-written module, or the program's readable one."""
+        module = self.module()
+        return module if hasattr(module, "forward") else self.program_reference()
+
+    def program_reference(self) -> ProgramCell:
+        """The readable reference generated from the step program."""
+        return ProgramCell(self.program)
+
+    @property
+    def has_program(self) -> bool:
+        return hasattr(self.module(), "step_equations")
+
+    def program(self, options: Mapping[str, Any]) -> StepProgram:
+        """The step program for ``options``, checked (names, ops, shapes); a program that is
+        not well formed is an ``InputError`` naming the equation."""
+        text = self.module().step_equations(options)
+        names = tuple(option.name for option in self.all_options)
+        return _checked_program(text, self.name, names, tuple(sorted(options.items())))
 
     def param_shapes(self, input_size: int, hidden: int, options: Mapping[str, Any]) -> Shapes:
         """The parameters of one layer and direction reading ``input_size`` features."""
-        return dict(self.reference_module().param_shapes(input_size, hidden, options))
+        if self.has_program:
+            return self.program(options).param_shapes(input_size, hidden, options)
+        return dict(self.module().param_shapes(input_size, hidden, options))
 
     @property
     def all_options(self) -> tuple[Option, ...]:
@@ -130,7 +166,9 @@ class CellSpec:
         return unit_names(options.get("layers", 1), options.get("bidirectional", False))
 
     def unit_widths(self, hidden: int, options: Mapping[str, Any]) -> dict[str, int]:
-        widths = getattr(self.reference_module(), "widths", None)
+        if self.has_program:
+            return self.program(options).widths(hidden, options)
+        widths = getattr(self.module(), "widths", None)
         if widths is not None:
             return dict(widths(hidden, options))
         return {"outputs": hidden, **dict.fromkeys(self.states, hidden)}
@@ -169,6 +207,16 @@ class CellSpec:
 
     def discrepancy(self, oracle: str, tensor: str, dtype: str) -> Discrepancy | None:
         return next((d for d in self.discrepancies if d.matches(oracle, tensor, dtype)), None)
+
+
+@cache
+def _checked_program(text: str, cell: str, names: tuple[str, ...], options: tuple) -> StepProgram:
+    try:
+        program = parse_step(text, cell, names)
+        check_shapes(program, dict(options))
+    except ProgramError as error:
+        raise InputError(str(error)) from None
+    return program
 
 
 STACK_OPTIONS = (

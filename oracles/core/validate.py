@@ -9,6 +9,7 @@ names them: ``params.W_i``, ``inputs.x``, ``inputs.h0``, ``head.W_y``, ``head.ta
 from __future__ import annotations
 
 import numpy as np
+
 from gradparity.core.errors import InputError
 from gradparity.core.registry import CellSpec
 from gradparity.reference_impl.network import Problem

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
+
 from gradparity.core.compare import compare_tensor
 from gradparity.core.errors import InputError
 from gradparity.derivation.diagnose import diagnose, shape_text
@@ -40,7 +42,6 @@ from gradparity.reference_impl.derivation import (
     run_backward,
 )
 from gradparity.reference_impl.equations import Eq, backprop, evaluate
-from numpy.typing import ArrayLike
 
 
 def _as_inputs(inputs: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:

@@ -4,6 +4,7 @@ true gradients (reverse mode) and each statement's own rule."""
 from __future__ import annotations
 
 import numpy as np
+
 from gradparity.core.compare import compare_tensor
 from gradparity.derivation.report import GRADIENT, Finding
 from gradparity.reference_impl.derivation import (

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
 from gradparity.core.errors import InputError
 from gradparity.reference_impl.equations import Eq, parse
 

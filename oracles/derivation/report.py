@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from gradparity.core.compare import Comparison
 from gradparity.core.tolerances import tolerance
 from gradparity.reference_impl.derivation import Statement

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from gradparity.catalog import get_cell
 from gradparity.core.errors import InputError
 from gradparity.core.registry import CellSpec

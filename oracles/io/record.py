@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from gradparity.checks import cached_oracle
 from gradparity.core.cases import Case, make_problem, tensor_kind
 from gradparity.core.errors import InputError

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
 from gradparity.core.compare import Projected
 from gradparity.core.objective import objective, target_weights
 from gradparity.core.registry import CellSpec

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from gradparity.core.process import pin_process
 from gradparity.core.text import comma_list
 
@@ -65,6 +66,9 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "xdist_group(name): tests of one framework network run on one worker"
+    )
     if config.getoption("gradparity") and str(SUITE) not in config.args:
         config.args.append(str(SUITE))
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
 from gradparity.core.framework import map_tree
 from gradparity.core.process import thread_count
 
@@ -31,9 +32,24 @@ OPS: dict[str, Callable[..., Any]] = {
     "sum": tf.reduce_sum,
     "add_const": lambda x, c: x + c,
     "mul_const": lambda x, c: c * x,
+    "one_minus": lambda x: 1 - x,
+    "relu": tf.nn.relu,
+    "mean": lambda x: tf.reduce_mean(x, axis=-1, keepdims=True),
+    "rsqrt": tf.math.rsqrt,
+    "clip": lambda x, c: tf.clip_by_value(x, -c, c) if c > 0 else x,
     "flip_time": lambda t: tf.reverse(t, axis=[1]),
     "concat": lambda ts: tf.concat(ts, axis=-1),
 }
+
+
+def scan(step: Callable, x: tf.Tensor, state0: dict, output: str) -> tuple:
+    """``step`` over the time axis with ``tf.scan`` (the traced sequence length may be unknown):
+    (outputs [B, T, W], final states)."""
+    stacked = tf.scan(step, tf.transpose(x, [1, 0, 2]), initializer=state0)
+    return tf.transpose(stacked[output], [1, 0, 2]), {s: v[-1] for s, v in stacked.items()}
+
+
+OPS["scan"] = scan
 
 
 def _spec(value: np.ndarray, open_axes: int) -> tf.TensorSpec:

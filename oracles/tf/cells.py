@@ -15,6 +15,7 @@ from typing import Any
 
 import keras
 import numpy as np
+
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
 from gradparity.reference_impl.gates import fuse, unfuse

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
 from gradparity.reference_impl.gates import fuse, unfuse

@@ -1,6 +1,7 @@
 """PyTorch as an oracle: native ``nn.LSTM``/``nn.GRU``/``nn.RNN``/``nn.Linear`` loaded with the
-canonical weights (``cells.py``), composed cells written with torch ops (``composed.py``),
-autograd for every gradient (``adapter.py``). Importing this module does not import torch."""
+canonical weights (``cells.py``); every other cell with a step program composed from torch's
+ops (``adapter.py``'s table, ``core/program_net.py``); autograd for every gradient. Importing
+this module does not import torch."""
 
 from gradparity.core.framework import Framework
 from gradparity.core.registry import Builder
@@ -17,8 +18,5 @@ FRAMEWORK = Framework(
         "dense": Builder("gradparity.torch.cells:dense"),
         "gru": Builder("gradparity.torch.cells:gru", stacks=True),
         "rnn": Builder("gradparity.torch.cells:rnn", stacks=True),
-        "gru_reset_before": Builder("gradparity.torch.composed:gru_reset_before", "composed"),
-        "layernorm_lstm": Builder("gradparity.torch.composed:layernorm_lstm", "composed"),
-        "peephole_lstm": Builder("gradparity.torch.composed:peephole_lstm", "composed"),
     },
 )

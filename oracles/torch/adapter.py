@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from gradparity.core.framework import map_tree
 from gradparity.core.process import thread_count
 
@@ -28,9 +29,26 @@ OPS: dict[str, Callable[..., Any]] = {
     "sum": torch.sum,
     "add_const": lambda x, c: x + c,
     "mul_const": lambda x, c: c * x,
+    "one_minus": lambda x: 1 - x,
+    "relu": torch.relu,
+    "mean": lambda x: torch.mean(x, dim=-1, keepdim=True),
+    "rsqrt": torch.rsqrt,
+    "clip": lambda x, c: torch.clamp(x, -c, c) if c > 0 else x,
     "flip_time": lambda t: torch.flip(t, dims=[1]),
     "concat": lambda ts: torch.cat(ts, dim=-1),
 }
+
+
+def scan(step: Callable, x: torch.Tensor, state0: dict, output: str) -> tuple:
+    """``step`` over the time axis of batch-first ``x``: (outputs [B, T, W], final states)."""
+    states, outputs = state0, []
+    for t in range(x.shape[1]):
+        states = step(states, x[:, t])
+        outputs.append(states[output])
+    return torch.stack(outputs, dim=1), states
+
+
+OPS["scan"] = scan
 
 
 class TorchAdapter:

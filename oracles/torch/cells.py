@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.func import functional_call
+
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
 from gradparity.reference_impl.gates import fuse, unfuse
 from gradparity.reference_impl.stack import of_unit, qualify, unit_names
-from torch.func import functional_call
 
 LSTM_GATES = ("i", "f", "g", "o")  # torch's block order in weight_ih / weight_hh / biases
 
