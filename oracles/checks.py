@@ -11,6 +11,7 @@ import numpy as np
 
 from gradparity.core.cases import Case, make_problem, tensor_names
 from gradparity.core.compare import compare_tensor
+from gradparity.core.edits import SourcePatch
 from gradparity.core.errors import InputError, OracleCrashed, OracleUnavailable
 from gradparity.core.loop import Oracle, Report, Tensors, compare_runs, run_oracles, run_reference
 from gradparity.frameworks import all_oracles, default_oracles, get_oracle
@@ -23,14 +24,18 @@ def resolve_oracles(names: Iterable[str] | None) -> list[Oracle]:
 
 
 def compare_case(
-    case: Case, oracle_names: Iterable[str] | None = None, cell: ModuleType | None = None
+    case: Case,
+    oracle_names: Iterable[str] | None = None,
+    cell: ModuleType | None = None,
+    patch: SourcePatch | None = None,
 ) -> Report:
-    """Every oracle against the reference (``cell`` replaces the reference module if given)."""
+    """Every oracle against the reference (``cell`` replaces the reference module, ``patch``
+    edits a framework's builder module: planted bugs)."""
     spec, problem = case.spec, make_problem(case)
     report = Report()
     reference = run_reference(spec, problem, cell)
     oracles = resolve_oracles(oracle_names)
-    runs = run_oracles(oracles, spec, problem, report, oracle_names is not None, cell)
+    runs = run_oracles(oracles, spec, problem, report, oracle_names is not None, cell, patch)
     report.ran = ["reference", *runs]
     report.comparisons = compare_runs(
         all_oracles(), tensor_names(case), reference, runs, case.dtype

@@ -1,7 +1,8 @@
 """The table of frameworks, and the table of oracles it implies.
 
-A framework is one folder of this package that exports ``FRAMEWORK`` (``core.framework``), and
-one row of ``BUILTIN_FRAMEWORKS``; a framework of another package registers through the
+A framework is one folder of this package that exports ``FRAMEWORK`` (``core.framework``), or
+``FRAMEWORKS`` for a folder that serves several (Keras on two backends), and one row of
+``BUILTIN_FRAMEWORKS``; a framework of another package registers through the
 entry-point group ``gradparity.frameworks`` instead (docs/adding-a-framework.md). Every command,
 report and test takes its list of frameworks from here.
 
@@ -20,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from gradparity.catalog import get_cell, load_entry_points
+from gradparity.core.edits import SourcePatch
 from gradparity.core.errors import InputError, OracleUnavailable
 from gradparity.core.framework import Framework, Runner
 from gradparity.core.isolation import worker
@@ -43,7 +45,11 @@ Tensors = dict[str, Any]
 @cache
 def all_frameworks() -> dict[str, Framework]:
     found: dict[str, Framework] = {}
-    builtin = [(path, importlib.import_module(path).FRAMEWORK) for path in BUILTIN_FRAMEWORKS]
+    builtin = []
+    for path in BUILTIN_FRAMEWORKS:
+        module = importlib.import_module(path)
+        described = getattr(module, "FRAMEWORKS", None) or (module.FRAMEWORK,)
+        builtin += [(path, framework) for framework in described]
     for origin, framework in builtin + load_entry_points(ENTRY_POINT_GROUP, Framework):
         if framework.name in found or framework.name in NUMERICAL:
             raise InputError(f"framework {framework.name!r} from {origin} is registered twice")
@@ -61,15 +67,23 @@ class FrameworkOracle:
     def __init__(self, framework: Framework):
         self.framework = framework
         self.name = framework.name
+        self.computes_gradients = framework.gradients
 
     def unsupported(self, spec: CellSpec) -> str | None:
         if self.framework.builder_for(spec) is None:
             return f"{self.name} has no builder for cell {spec.name}"
         return self.framework.missing()
 
-    def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None) -> Tensors:
-        """The framework's tensors; ``reference`` (a planted bug) does not concern it."""
-        return self.call(("cell", spec.name, problem, None), f"running {spec.name}")
+    def run(
+        self,
+        spec: CellSpec,
+        problem: Problem,
+        reference: ModuleType | None = None,
+        patch: SourcePatch | None = None,
+    ) -> Tensors:
+        """The framework's tensors; ``reference`` (a planted bug in the reference) does not
+        concern it; ``patch`` (a planted bug in one of its builders) is applied in its worker."""
+        return self.call(("cell", spec.name, problem, None, patch), f"running {spec.name}")
 
     def run_program(self, program: Sequence[Eq], inputs: dict, output: str) -> Tensors:
         missing = self.framework.missing()
@@ -135,9 +149,10 @@ def serve(name: str, request: tuple) -> Any:
     if kind == "ready":
         return None
     if kind == "cell":
-        cell, problem, layer = arguments
+        cell, problem, layer, patch = arguments
         spec = get_cell(cell)
-        return run.run_cell(spec, all_frameworks()[name].builder_for(spec), problem, layer)
+        builder = all_frameworks()[name].builder_for(spec)
+        return run.run_cell(spec, builder, problem, layer, patch)
     if kind == "program":
         program, inputs, output = arguments
         return run.run_program(program, inputs, output)

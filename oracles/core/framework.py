@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gradparity.core.edits import SourcePatch
 from gradparity.core.net import Net
 from gradparity.core.objective import objective, target_weights
 from gradparity.core.program_net import PROGRAM_BUILDER, program_net
@@ -79,6 +80,8 @@ class Framework:
     environment: Mapping[str, str] = field(default_factory=dict)  # for its worker process
     isolated: bool = True  # run in a worker process of its own (core.isolation)
     composes: bool = True  # its ops have "scan": it runs cells' step programs (core.program_net)
+    gradients: bool = True  # False: values only (an inference runtime has no autodiff)
+    mutants: str = ""  # "module:attribute" of its planted converter bugs (ConverterMutant)
 
     def missing(self) -> str | None:
         """Why the framework cannot be imported (without importing it), or None."""
@@ -125,10 +128,18 @@ class Runner:
         self.adapter = adapter
         self._nets: dict[tuple, Net] = {}
 
-    def net(self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None) -> Net:
+    def net(
+        self,
+        spec: CellSpec,
+        builder: Builder,
+        problem: Problem,
+        layer: str | None,
+        patch: SourcePatch | None = None,
+    ) -> Net:
         shapes = tuple((k, v.shape) for k, v in problem.params.items())
         dtype = str(problem.x.dtype)
-        key = (spec.name, builder.target, layer, shapes, dtype)
+        patched = patch is not None and patch.applies_to(builder.target)
+        key = (spec.name, builder.target, layer, patch if patched else None, shapes, dtype)
         key += (tuple(sorted(problem.options.items())),)
         if key not in self._nets:
             extra = {"layer": layer} if layer else {}
@@ -138,6 +149,8 @@ class Runner:
                 def build(params, options, dtype):
                     return program_net(program, options, self.adapter.ops)
 
+            elif patched:
+                build = getattr(patch.load(), builder.target.partition(":")[2])
             else:
                 build = builder.load()
             if is_stacked(problem.options) and not builder.stacks:
@@ -152,10 +165,15 @@ class Runner:
         return self._nets[key]
 
     def prepare_cell(
-        self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None = None
+        self,
+        spec: CellSpec,
+        builder: Builder,
+        problem: Problem,
+        layer: str | None = None,
+        patch: SourcePatch | None = None,
     ) -> tuple[Net, Callable[[], tuple[Any, dict[str, Any]]]]:
         """The network and a thunk computing ``(aux, grads)`` in framework tensors."""
-        net = self.net(spec, builder, problem, layer)
+        net = self.net(spec, builder, problem, layer, patch)
         ops = self.adapter.ops
         params = net.layout(problem.params)
         leaves = {f"p/{k}": v for k, v in params.items()}
@@ -184,12 +202,19 @@ class Runner:
         return net, self.adapter.prepare(f, leaves, constants, key, open_axes)
 
     def run_cell(
-        self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None = None
+        self,
+        spec: CellSpec,
+        builder: Builder,
+        problem: Problem,
+        layer: str | None = None,
+        patch: SourcePatch | None = None,
     ) -> Arrays:
         """Every tensor of ``problem``: values, and gradients named as the reference's."""
-        net, thunk = self.prepare_cell(spec, builder, problem, layer)
+        net, thunk = self.prepare_cell(spec, builder, problem, layer, patch)
         aux, grads = self.adapter.to_numpy(thunk())
         result = dict(aux)
+        if not grads:  # an inference runtime: values only
+            return result
         params = {k.removeprefix("p/"): v for k, v in grads.items() if k.startswith("p/")}
         canonical = net.to_canonical(params)
         missing = [k for k in problem.params if k not in canonical]

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
+import numpy as np
+
 from gradparity.core.cases import tensor_kind
 from gradparity.core.compare import Comparison, compare_tensor
+from gradparity.core.edits import SourcePatch
 from gradparity.core.errors import OracleCrashed, OracleUnavailable
 from gradparity.core.registry import CellSpec
 from gradparity.core.tolerances import tolerance
@@ -26,13 +29,21 @@ Tensors = dict[str, Any]
 class Oracle(Protocol):
     name: str
     gradient_kind: str
-    computes_values: bool
+    computes_values: bool  # False: gradients only (the numerical oracles)
+    computes_gradients: bool  # False: values only (an inference runtime)
 
     def unsupported(self, spec: CellSpec) -> str | None: ...
 
     def run(
-        self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None
-    ) -> Tensors: ...
+        self,
+        spec: CellSpec,
+        problem: Problem,
+        reference: ModuleType | None = None,
+        patch: SourcePatch | None = None,
+    ) -> Tensors:
+        """``reference`` replaces the registered reference module (a planted bug), which only
+        the numerical oracles use; ``patch`` edits a framework's builder module (a planted
+        converter bug), which only that framework uses."""
 
 
 @dataclass
@@ -56,8 +67,10 @@ def kind_for(oracle: Oracle, tensor: str) -> str:
 
 
 def oracle_tensors(oracle: Oracle, names: Iterable[str]) -> list[str]:
-    """The tensors of ``names`` that ``oracle`` computes (the numerical ones: gradients)."""
-    return [n for n in names if oracle.computes_values or tensor_kind(n) == "gradient"]
+    """The tensors of ``names`` that ``oracle`` computes (the numerical ones: gradients; an
+    inference runtime: values)."""
+    wanted = {"gradient": oracle.computes_gradients, "value": oracle.computes_values}
+    return [n for n in names if wanted[tensor_kind(n)]]
 
 
 def run_reference(spec: CellSpec, problem: Problem, cell: ModuleType | None = None) -> Tensors:
@@ -73,6 +86,7 @@ def run_oracles(
     report: Report,
     explicit: bool,
     cell: ModuleType | None = None,
+    patch: SourcePatch | None = None,
 ) -> dict[str, Tensors]:
     """Each oracle's tensors of ``problem``. An oracle that cannot run is skipped with its
     reason (an error when it was asked for by name: ``explicit``); one that fails while
@@ -87,7 +101,7 @@ def run_oracles(
             reason = oracle.unsupported(spec)
             if reason:
                 raise OracleUnavailable(reason)
-            runs[oracle.name] = oracle.run(spec, problem, cell)
+            runs[oracle.name] = oracle.run(spec, problem, cell, patch)
         except OracleUnavailable as reason:
             if explicit:
                 message = f"oracle {oracle.name} cannot run cell {spec.name}: {reason}"
@@ -120,8 +134,14 @@ def compare_runs(
                     kind,
                     baseline[tensor],
                     tensors[tensor],
-                    tolerance(dtype, kind),
+                    tolerance(computed_dtype(dtype, tensors[tensor]), kind),
                     baseline=baseline_name,
                 )
             )
     return comparisons
+
+
+def computed_dtype(dtype: str, tensor: Any) -> str:
+    """The dtype whose tolerances apply: the case's, or float32 when the oracle could only
+    compute in float32 (an inference runtime without float64 kernels)."""
+    return "float32" if getattr(tensor, "dtype", None) == np.float32 else dtype

@@ -122,10 +122,11 @@ def case_points(
     comparisons = compare_runs(all_oracles(), names, reference, runs, case.dtype)
     frameworks = [n for n in runs if get_oracle(n).computes_values]
     for baseline, name in combinations(frameworks, 2):
-        pair = compare_runs(
-            all_oracles(), names, runs[baseline], {name: runs[name]}, case.dtype, baseline
+        shared = [n for n in names if n in runs[baseline] and n in runs[name]]
+        pair = {name: runs[name]}
+        comparisons += compare_runs(
+            all_oracles(), shared, runs[baseline], pair, case.dtype, baseline
         )
-        comparisons += pair
     points = []
     for comparison in comparisons:
         sides = [comparison.oracle, comparison.baseline]

@@ -24,7 +24,7 @@ from gradparity.checks import cached_oracle, cached_reference
 from gradparity.core.cases import tensor_names
 from gradparity.core.compare import compare_tensor
 from gradparity.core.errors import OracleUnavailable
-from gradparity.core.loop import kind_for, oracle_tensors
+from gradparity.core.loop import computed_dtype, kind_for, oracle_tensors
 from gradparity.core.tolerances import tolerance
 from gradparity.frameworks import all_oracles, get_oracle
 
@@ -113,7 +113,7 @@ def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
     comparisons = []
     for tensor in tensors:
         kind = kind_for(oracle, tensor)
-        tol = tolerance(case.dtype, kind)
+        tol = tolerance(computed_dtype(case.dtype, theirs[tensor]), kind)
         comparisons.append(
             compare_tensor(oracle_name, tensor, kind, reference[tensor], theirs[tensor], tol)
         )

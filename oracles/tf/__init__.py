@@ -13,6 +13,7 @@ FRAMEWORK = Framework(
     requires=("tensorflow", "keras"),
     extra="tf",
     distributions=(("tensorflow-cpu", "tensorflow"), ("keras",)),
+    mutants="gradparity.tf.mutants:MUTANTS",
     adapter="gradparity.tf.adapter:TFAdapter",
     builders={
         "lstm": Builder("gradparity.tf.cells:lstm", stacks=True),

@@ -19,6 +19,7 @@ import numpy as np
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
 from gradparity.reference_impl.gates import fuse, unfuse
+from gradparity.reference_impl.gru import hidden_biases
 from gradparity.reference_impl.stack import is_stacked, of_unit, qualify, unit_names
 
 LSTM_GATES = ("i", "f", "g", "o")  # Keras's block order in kernel / recurrent_kernel / bias
@@ -157,7 +158,8 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
         )
 
     def to_weights(unit):
-        bias = np.stack([fuse(unit, "bx", GRU_GATES), fuse(unit, "bh", GRU_GATES)])
+        recurrent = unfuse(hidden_biases(unit), "bh", ("r", "z", "n"))  # zero n without bh_n
+        bias = np.stack([fuse(unit, "bx", GRU_GATES), fuse(recurrent, "bh", GRU_GATES)])
         return [fuse(unit, "W", GRU_GATES), fuse(unit, "U", GRU_GATES), bias]
 
     def from_weights(grads):

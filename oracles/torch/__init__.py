@@ -12,6 +12,7 @@ FRAMEWORK = Framework(
     requires=("torch",),
     extra="torch",
     distributions=(("torch",),),
+    mutants="gradparity.torch.mutants:MUTANTS",
     adapter="gradparity.torch.adapter:TorchAdapter",
     builders={
         "lstm": Builder("gradparity.torch.cells:lstm", stacks=True),

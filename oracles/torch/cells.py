@@ -18,6 +18,7 @@ from torch.func import functional_call
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
 from gradparity.reference_impl.gates import fuse, unfuse
+from gradparity.reference_impl.gru import hidden_biases
 from gradparity.reference_impl.stack import of_unit, qualify, unit_names
 
 LSTM_GATES = ("i", "f", "g", "o")  # torch's block order in weight_ih / weight_hh / biases
@@ -162,14 +163,15 @@ GRU_GATES = ("r", "z", "n")  # torch's block order in weight_ih / weight_hh / bi
 
 def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
     """``nn.GRU`` (reset after the product): weight_ih = [W_r|W_z|W_n]ᵀ, weight_hh likewise
-    with U, bias_ih = [bx_r|bx_z|bx_n], bias_hh = [bh_r|bh_z|bh_n]."""
+    with U, bias_ih = [bx_r|bx_z|bx_n], bias_hh = [bh_r|bh_z|bh_n] (its n block zero, its
+    gradient dropped, when the cell has no bh_n)."""
 
     def to_module(unit):
         return {
             "weight_ih": fuse(unit, "W", GRU_GATES).T,
             "weight_hh": fuse(unit, "U", GRU_GATES).T,
             "bias_ih": fuse(unit, "bx", GRU_GATES),
-            "bias_hh": fuse(unit, "bh", GRU_GATES),
+            "bias_hh": hidden_biases(unit),  # a zero n block without bh_n
         }
 
     def from_module(grads):
