@@ -82,6 +82,7 @@ class Framework:
     composes: bool = True  # its ops have "scan": it runs cells' step programs (core.program_net)
     gradients: bool = True  # False: values only (an inference runtime has no autodiff)
     mutants: str = ""  # "module:attribute" of its planted converter bugs (ConverterMutant)
+    facts: str = ""  # "module:attribute" of its layout facts (core.facts.Fact)
 
     def missing(self) -> str | None:
         """Why the framework cannot be imported (without importing it), or None."""

@@ -14,6 +14,7 @@ FRAMEWORK = Framework(
     extra="tf",
     distributions=(("tensorflow-cpu", "tensorflow"), ("keras",)),
     mutants="gradparity.tf.mutants:MUTANTS",
+    facts="gradparity.tf.facts:FACTS",
     adapter="gradparity.tf.adapter:TFAdapter",
     builders={
         "lstm": Builder("gradparity.tf.cells:lstm", stacks=True),

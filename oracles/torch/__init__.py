@@ -13,6 +13,7 @@ FRAMEWORK = Framework(
     extra="torch",
     distributions=(("torch",),),
     mutants="gradparity.torch.mutants:MUTANTS",
+    facts="gradparity.torch.facts:FACTS",
     adapter="gradparity.torch.adapter:TorchAdapter",
     builders={
         "lstm": Builder("gradparity.torch.cells:lstm", stacks=True),
