@@ -81,9 +81,13 @@ def run_mutant(mutant: Mutant | ProgramMutant, oracles: Sequence[str] | None = N
         for case in mutation_cases(mutant):
             cases_run += 1
             try:
-                failures = compare_case(case, oracles, cell=cell, patch=patch).failures()
+                report = compare_case(case, oracles, cell=cell, patch=patch)
             except ValueError as error:  # e.g. a gradient of the wrong shape
                 return Verdict(mutant, True, f"error: {error}", "", case.id, cases_run)
+            if report.errors:  # an oracle could not compute the mutated case
+                oracle, error = next(iter(report.errors.items()))
+                return Verdict(mutant, True, f"error: {error}", oracle, case.id, cases_run)
+            failures = report.failures()
             if failures:
                 first = failures[0]
                 return Verdict(mutant, True, first.tensor, first.oracle, case.id, cases_run)

@@ -83,6 +83,12 @@ class Framework:
     gradients: bool = True  # False: values only (an inference runtime has no autodiff)
     mutants: str = ""  # "module:attribute" of its planted converter bugs (ConverterMutant)
     facts: str = ""  # "module:attribute" of its layout facts (core.facts.Fact)
+    suite: str = "grid"
+    """Which of the agreement suite's sample cases this framework runs: "grid", every one;
+    "networks", one per network (cell, hidden size, dtype, options: the case with the longest
+    sequence, then the largest batch), for a framework that compiles once per input shape, so
+    that every network it builds is checked once instead of compiled again for every batch and
+    sequence length of the grid."""
 
     def missing(self) -> str | None:
         """Why the framework cannot be imported (without importing it), or None."""

@@ -16,7 +16,7 @@ import numpy as np
 from gradparity.core.cases import tensor_kind
 from gradparity.core.compare import Comparison, compare_tensor
 from gradparity.core.edits import SourcePatch
-from gradparity.core.errors import OracleCrashed, OracleUnavailable
+from gradparity.core.errors import InputError, OracleCrashed, OracleUnavailable
 from gradparity.core.registry import CellSpec
 from gradparity.core.tolerances import tolerance
 from gradparity.core.validate import validate_problem
@@ -109,6 +109,10 @@ def run_oracles(
             report.skipped[oracle.name] = str(reason)
         except OracleCrashed as error:
             report.errors[oracle.name] = str(error)
+        except InputError:
+            raise
+        except Exception as error:  # the oracle failed on this case; the others still run
+            report.errors[oracle.name] = f"{oracle.name} raised {type(error).__name__}: {error}"
     return runs
 
 

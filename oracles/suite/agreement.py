@@ -26,7 +26,7 @@ from gradparity.core.compare import compare_tensor
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.loop import computed_dtype, kind_for, oracle_tensors
 from gradparity.core.tolerances import tolerance
-from gradparity.frameworks import all_oracles, get_oracle
+from gradparity.frameworks import all_frameworks, all_oracles, get_oracle
 
 
 def _split(case, oracle_name: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -48,17 +48,33 @@ arithmetic (same seeds and sizes) with truncation error on top, while complex st
 float32 reference exactly. ``gradparity compare --oracles fd --dtype float32`` still runs it."""
 
 
+def _one_per_network(cases: list, name: str) -> list:
+    """The case with the longest sequence (then the largest batch) of each network."""
+    chosen: dict[str, object] = {}
+    for case in cases:
+        group = network_group(case, name)
+        best = chosen.get(group)
+        if best is None or (case.seq_len, case.batch) > (best.seq_len, best.batch):
+            chosen[group] = case
+    return [case for case in cases if chosen.get(network_group(case, name)) is case]
+
+
 def suite_pairs(cells=None, oracles=None) -> list:
-    """Every (case, oracle) of the suite: the registry's sample cases × every oracle."""
+    """Every (case, oracle) of the suite: the registry's sample cases × every oracle (a
+    framework whose ``suite`` is "networks": one case per network)."""
     specs = [s for s in all_cells().values() if cells is None or s.name in cells]
     names = [n for n in all_oracles() if oracles is None or n in oracles]
-    return [
-        (case, name)
-        for spec in specs
-        for case in spec.sample_cases(spec)
-        for name in names
-        if (name, case.dtype) not in SUITE_SKIPS
-    ]
+    frameworks = all_frameworks()
+    pairs = []
+    for spec in specs:
+        cases = list(spec.sample_cases(spec))
+        for name in names:
+            framework = frameworks.get(name)
+            chosen = cases
+            if framework is not None and framework.suite == "networks":
+                chosen = _one_per_network(cases, name)
+            pairs += [(case, name) for case in chosen if (name, case.dtype) not in SUITE_SKIPS]
+    return pairs
 
 
 def network_group(case, oracle_name: str) -> str:
