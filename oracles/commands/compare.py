@@ -4,7 +4,6 @@ printed as a table (or one JSON object), each failure with its full message."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from gradparity.checks import compare_case, reproduce_fixture
 from gradparity.commands.arguments import case_from_args
 from gradparity.core.compare import Comparison
 from gradparity.core.loop import Report
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table
 from gradparity.frameworks import all_frameworks, all_oracles
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
@@ -48,7 +47,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     case = case_from_args(args)
     report = compare_case(case, args.oracles)
     if args.json:
-        print(json.dumps({"agree": report.agree, "case": case.to_json(), **report_json(report)}))
+        print(dumps({"agree": report.agree, "case": case.to_json(), **report_json(report)}))
     else:
         print(f"case {case.id}")
         print(format_table(comparison_rows(report.comparisons)))
@@ -83,7 +82,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     summary = reproduction_summary(fixture, report)
     if args.json:
         print(
-            json.dumps(
+            dumps(
                 {
                     "agree": summary["reference"],
                     "as_expected": summary["as_expected"],

@@ -9,7 +9,6 @@ comparison (named with its tensor, oracle and case) and survives if every compar
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from gradparity.commands.arguments import cells_argument
 from gradparity.converter_mutants import ConverterMutant, converter_mutants
 from gradparity.core.cases import Case
 from gradparity.core.errors import InputError
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table
 from gradparity.frameworks import all_frameworks
 from gradparity.mutants import MUTANTS, Mutant
 from gradparity.program_mutants import ProgramMutant, program_mutants
@@ -121,7 +120,7 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     if args.json:
         rows = [v.to_json() for v in verdicts]
         summary = {"mutants": len(verdicts), "killed": killed, "kill_rate": rate}
-        print(json.dumps({**summary, "results": rows}))
+        print(dumps({**summary, "results": rows}))
     else:
         rows = [["mutant", "cell", "pass", "verdict", "first failing tensor", "case"]]
         for v in verdicts:

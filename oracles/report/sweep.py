@@ -5,7 +5,6 @@ pair of framework oracles with each other."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from gradparity.commands.arguments import (
 )
 from gradparity.core.cases import Case, make_problem, tensor_names
 from gradparity.core.loop import Report, compare_runs, run_oracles, run_reference
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table
 from gradparity.core.validate import DTYPES
 from gradparity.frameworks import all_oracles, default_oracles, get_oracle
 from gradparity.report.data import Point, Skipped, point_of, summary_rows
@@ -164,7 +163,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     data = ReportData("gradparity report", sweep.describe(), points, skipped, clock)
     files = write_report(data, out)
     if args.json:
-        print(json.dumps(summary_json(data, out, files)))
+        print(dumps(summary_json(data, out, files)))
     else:
         wall, cpu = clock.elapsed()
         print(format_table(summary_rows(points)))

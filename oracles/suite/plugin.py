@@ -11,14 +11,13 @@ gradparity is installed. It does nothing unless asked:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
 from gradparity.core.process import pin_process
-from gradparity.core.text import comma_list
+from gradparity.core.text import comma_list, dumps
 
 RESULTS_ENV = "GRADPARITY_RESULTS_DIR"
 SUITE = Path(__file__).with_name("agreement.py")
@@ -82,4 +81,4 @@ def results_log():
         yield lambda row: None
         return
     with (Path(directory) / f"{worker}.jsonl").open("a") as handle:
-        yield lambda row: handle.write(json.dumps(row) + "\n")
+        yield lambda row: handle.write(dumps(row) + "\n")
