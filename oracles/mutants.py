@@ -38,6 +38,8 @@ class Mutant:
     forward: bool = False  # a forward-pass bug: invisible to the numerical oracles, which
     # differentiate the (mutated) forward pass; only the framework oracles can catch it
     target: str = ""  # a module of SHARED_TARGETS; empty: the cell's reference module
+    patch = None  # it edits the reference (a converter mutant: its builder module)
+    oracles: tuple[str, ...] = ()  # any oracle may catch it
 
     def case(self, dtype: str = "float64", **sizes: int) -> Case:
         """A small case of the mutant's cell with the options its bug needs."""

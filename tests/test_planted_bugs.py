@@ -13,7 +13,9 @@ from gradparity.commands.mutate import selected_mutants
 from gradparity.mutants import Mutant
 from helpers import frameworks_running
 
-MUTANTS = selected_mutants()  # the catalogue's and the generic program mutants; registered cells
+MUTANTS = [m for m in selected_mutants() if m.patch is None]
+"""The catalogue's and the generic program mutants of registered cells (the converter mutants,
+planted in a framework's builders: tests/test_converter_mutants.py)."""
 BACKWARD_MUTANTS = [m for m in MUTANTS if not m.forward]
 TEXTUAL = [m for m in MUTANTS if isinstance(m, Mutant)]
 PROGRAM_FORWARD = [m for m in MUTANTS if m.forward and not isinstance(m, Mutant)]

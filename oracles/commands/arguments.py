@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 from gradparity.catalog import all_cells, get_cell
 from gradparity.core.cases import HEADS, Case
 from gradparity.core.errors import InputError
+from gradparity.core.layers import split_module_argument
 from gradparity.core.text import comma_list, positive_int
 from gradparity.core.validate import DTYPES
 from gradparity.frameworks import all_oracles, default_oracles
@@ -57,6 +58,27 @@ def add_oracles_and_json(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated (default: {','.join(default_oracles())})",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def module_argument(text: str) -> str:
+    """``FRAMEWORK=MODULE:ATTR`` checked for its form (the module is imported by the oracle)."""
+    try:
+        framework, target = split_module_argument(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return f"{framework}={target}"
+
+
+def add_module_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--module",
+        action="append",
+        type=module_argument,
+        default=[],
+        metavar="FRAMEWORK=MODULE:ATTR",
+        help="your own module in place of FRAMEWORK's stock layer, e.g."
+        " torch=mypkg.kernels:MyLSTM (repeatable, one per framework; docs/api.md)",
+    )
 
 
 def add_case_arguments(parser: argparse.ArgumentParser, oracles: bool = True) -> None:

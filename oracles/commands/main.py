@@ -17,6 +17,7 @@ from gradparity.commands.arguments import (
     ORACLES,
     Parser,
     add_case_arguments,
+    add_module_argument,
     add_oracles_and_json,
     positive,
 )
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="every oracle against the reference on one case")
     add_case_arguments(compare)
+    add_module_argument(compare)
     compare.set_defaults(run=cmd_compare)
 
     reproduce = commands.add_parser("reproduce", help="reproduce a fixture's reported values")

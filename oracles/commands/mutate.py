@@ -74,8 +74,8 @@ def mutation_cases(mutant: Mutant | ProgramMutant) -> list[Case]:
 
 def run_mutant(mutant: Mutant | ProgramMutant, oracles: Sequence[str] | None = None) -> Verdict:
     cases_run = 0
-    patch = getattr(mutant, "patch", None)  # a converter mutant: its framework alone
-    oracles = getattr(mutant, "oracles", None) or oracles
+    patch = mutant.patch  # a converter mutant: its framework alone
+    oracles = mutant.oracles or oracles
     with mutant.applied() as cell:
         for case in mutation_cases(mutant):
             cases_run += 1

@@ -33,12 +33,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from gradparity.core.edits import SourcePatch
+from gradparity.core.errors import OracleMisconfigured
+from gradparity.core.layers import check_parameters, check_results, fitting, load_layer
 from gradparity.core.net import Net
 from gradparity.core.objective import objective, target_weights
 from gradparity.core.program_net import PROGRAM_BUILDER, program_net
 from gradparity.core.registry import Builder, CellSpec
 from gradparity.core.stacking import stack_nets
-from gradparity.core.validate import logit_width
+from gradparity.core.validate import hidden_size, logit_width
 from gradparity.reference_impl.equations import Eq, differentiated, evaluate
 from gradparity.reference_impl.network import Problem
 from gradparity.reference_impl.stack import is_stacked, of_unit
@@ -128,6 +130,42 @@ def _data_axes(name: str, value: np.ndarray) -> int:
     return 0
 
 
+def _with_layer(build: Callable[..., Net], builder: Builder, layer: str) -> Callable[..., Net]:
+    """``build`` with the user's module in place of its stock layer, checked to fit."""
+    if not builder.replaces:
+        raise OracleMisconfigured(
+            f"module {layer}: the builder {builder.target} has no stock layer to replace"
+        )
+    module = load_layer(layer)
+
+    def build_with_layer(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype):
+        with fitting(layer, builder.replaces, "constructing it"):
+            net = build(params, options, dtype, layer=module)
+        if net.parameters is None:
+            raise OracleMisconfigured(
+                f"module {layer}: the builder {builder.target} cannot check a replacement of"
+                f" {builder.replaces} (its Net has no parameters())"
+            )
+        with fitting(layer, builder.replaces, "reading its parameters"):
+            found = net.parameters()
+        expected = {name: np.shape(v) for name, v in net.layout(params).items()}
+        check_parameters(layer, builder.replaces, found, expected)
+        return net
+
+    return build_with_layer
+
+
+def _shapes(tree: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(np.shape(value)) for name, value in tree.items()}
+
+
+def _expected_results(spec: CellSpec, problem: Problem) -> dict[str, tuple[int, ...]]:
+    """The shapes of the outputs and final states every implementation of ``problem`` returns."""
+    width = spec.output_width(hidden_size(spec, problem), problem.options)
+    expected = {"outputs": (*problem.x.shape[:-1], width)}
+    return expected | {f"{s}_T": tuple(v.shape) for s, v in problem.state0.items()}
+
+
 class Runner:
     """The flows of one framework in this process: networks built once per key."""
 
@@ -143,13 +181,14 @@ class Runner:
         layer: str | None,
         patch: SourcePatch | None = None,
     ) -> Net:
+        """The network of ``problem``, built once per key; ``layer`` (``MODULE:ATTR``) is a
+        user's module in place of the builder's stock layer (``core.layers``)."""
         shapes = tuple((k, v.shape) for k, v in problem.params.items())
         dtype = str(problem.x.dtype)
         patched = patch is not None and patch.applies_to(builder.target)
         key = (spec.name, builder.target, layer, patch if patched else None, shapes, dtype)
         key += (tuple(sorted(problem.options.items())),)
         if key not in self._nets:
-            extra = {"layer": layer} if layer else {}
             if builder == PROGRAM_BUILDER:
                 program = spec.program(problem.options)
 
@@ -160,15 +199,17 @@ class Runner:
                 build = getattr(patch.load(), builder.target.partition(":")[2])
             else:
                 build = builder.load()
+            if layer:
+                build = _with_layer(build, builder, layer)
             if is_stacked(problem.options) and not builder.stacks:
                 nets = {
-                    unit: build(of_unit(problem.params, unit), problem.options, dtype, **extra)
+                    unit: build(of_unit(problem.params, unit), problem.options, dtype)
                     for unit in spec.units(problem.options)
                 }
                 ops = self.adapter.ops
                 self._nets[key] = stack_nets(nets, ops["flip_time"], ops["concat"])
             else:
-                self._nets[key] = build(problem.params, problem.options, dtype, **extra)
+                self._nets[key] = build(problem.params, problem.options, dtype)
         return self._nets[key]
 
     def prepare_cell(
@@ -218,7 +259,12 @@ class Runner:
     ) -> Arrays:
         """Every tensor of ``problem``: values, and gradients named as the reference's."""
         net, thunk = self.prepare_cell(spec, builder, problem, layer, patch)
-        aux, grads = self.adapter.to_numpy(thunk())
+        if layer:
+            with fitting(layer, builder.replaces, "calling it"):
+                aux, grads = self.adapter.to_numpy(thunk())
+            check_results(layer, builder.replaces, _shapes(aux), _expected_results(spec, problem))
+        else:
+            aux, grads = self.adapter.to_numpy(thunk())
         result = dict(aux)
         if not grads:  # an inference runtime: values only
             return result

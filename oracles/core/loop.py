@@ -13,10 +13,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from gradparity.core.cases import tensor_kind
+from gradparity.core.cases import Case, tensor_kind
 from gradparity.core.compare import Comparison, compare_tensor
 from gradparity.core.edits import SourcePatch
-from gradparity.core.errors import InputError, OracleCrashed, OracleUnavailable
+from gradparity.core.errors import (
+    InputError,
+    OracleCrashed,
+    OracleMisconfigured,
+    OracleUnavailable,
+)
 from gradparity.core.registry import CellSpec
 from gradparity.core.tolerances import tolerance
 from gradparity.core.validate import validate_problem
@@ -48,17 +53,39 @@ class Oracle(Protocol):
 
 @dataclass
 class Report:
+    """What one comparison run found. ``agree``: something was compared, every comparison is
+    within its tolerance and no oracle failed or was misconfigured."""
+
     comparisons: list[Comparison] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # oracle -> why it did not run
     errors: dict[str, str] = field(default_factory=dict)  # oracle -> how it failed to compute
+    broken: dict[str, str] = field(default_factory=dict)  # oracle -> why it cannot be set up
     ran: list[str] = field(default_factory=list)  # the implementations run, in order
+    case: Case | None = None  # the case compared, or
+    fixture: str | None = None  # the fixture reproduced (its path, or a shipped name)
 
     @property
     def agree(self) -> bool:
-        return bool(self.comparisons) and not self.errors and all(c.ok for c in self.comparisons)
+        if self.errors or self.broken:
+            return False
+        return bool(self.comparisons) and all(c.ok for c in self.comparisons)
 
     def failures(self) -> list[Comparison]:
         return [c for c in self.comparisons if not c.ok]
+
+    def failure_messages(self) -> list[str]:
+        """Each failing comparison's full message, with the command that reproduces it."""
+        case = self.case
+        if case is not None:
+            return [c.message(case.id, case.command(c.oracle)) for c in self.failures()]
+        command = f"gradparity reproduce {self.fixture}"
+        return [c.message(str(self.fixture), command) for c in self.failures()]
+
+    def messages(self) -> list[str]:
+        """The failure messages, then each oracle that failed or could not be set up."""
+        found = self.failure_messages()
+        found += [f"{name} failed: {error}" for name, error in self.errors.items()]
+        return found + [f"{name} cannot be set up: {why}" for name, why in self.broken.items()]
 
 
 def kind_for(oracle: Oracle, tensor: str) -> str:
@@ -89,8 +116,9 @@ def run_oracles(
     patch: SourcePatch | None = None,
 ) -> dict[str, Tensors]:
     """Each oracle's tensors of ``problem``. An oracle that cannot run is skipped with its
-    reason (an error when it was asked for by name: ``explicit``); one that fails while
-    computing is recorded in ``report.errors``."""
+    reason (an error when it was asked for by name: ``explicit``); one that cannot be set up
+    (its builder or a user's module: ``OracleMisconfigured``) is recorded in ``report.broken``;
+    one that fails while computing, in ``report.errors``."""
     validate_problem(spec, problem)
     for oracle in oracles:  # frameworks that load in worker processes start loading together
         if oracle.unsupported(spec) is None and hasattr(oracle, "start"):
@@ -109,6 +137,8 @@ def run_oracles(
             report.skipped[oracle.name] = str(reason)
         except OracleCrashed as error:
             report.errors[oracle.name] = str(error)
+        except OracleMisconfigured as error:
+            report.broken[oracle.name] = str(error)
         except InputError:
             raise
         except Exception as error:  # the oracle failed on this case; the others still run

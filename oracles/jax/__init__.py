@@ -20,9 +20,9 @@ FRAMEWORK = Framework(
     facts="gradparity.jax.facts:FACTS",
     suite="networks",
     builders={
-        "lstm": Builder("gradparity.jax.cells:lstm"),
-        "gru": Builder("gradparity.jax.cells:gru"),
-        "rnn": Builder("gradparity.jax.cells:rnn"),
-        "dense": Builder("gradparity.jax.cells:dense"),
+        "lstm": Builder("gradparity.jax.cells:lstm", replaces="flax.nnx.LSTMCell"),
+        "gru": Builder("gradparity.jax.cells:gru", replaces="flax.nnx.GRUCell"),
+        "rnn": Builder("gradparity.jax.cells:rnn", replaces="flax.nnx.SimpleCell"),
+        "dense": Builder("gradparity.jax.cells:dense", replaces="flax.nnx.Linear"),
     },
 )

@@ -59,6 +59,14 @@ class _NNX:
         ]
         return nnx.merge(self.graphdef, nnx.from_flat_state(replaced))
 
+    def parameters(self) -> dict[str, tuple[int, ...]]:
+        """The module's ``nnx.Param`` leaves: path name → shape."""
+        return {
+            name: tuple(variable.value.shape)
+            for (_, variable), name in zip(self.flat, self.names, strict=True)
+            if isinstance(variable, nnx.Param)
+        }
+
 
 def _over_time(cell: nnx.Module, x: Any, carry: Any) -> tuple[Any, Any]:
     """``nnx.RNN`` over batch-first ``x``: (outputs [B, T, W], final carry)."""
@@ -66,7 +74,9 @@ def _over_time(cell: nnx.Module, x: Any, carry: Any) -> tuple[Any, Any]:
     return outputs, final
 
 
-def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def lstm(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """``nnx.LSTMCell`` for a single layer: input kernels ``ii``, ``if_``, ``ig``, ``io`` [I, H]
     without bias, hidden ``hi``, ``hf``, ``hg``, ``ho`` kernel [H, H] + bias [H] (the canonical
     bias, forget_bias added to ``hf``'s). In a stack, each unit is an ``nnx.OptimizedLSTMCell``:
@@ -77,7 +87,8 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
     input_size, hidden = _sizes(params, "U_i")
     fdtype = _flax_dtype(dtype)
     optimized = is_stacked(options)
-    cls = nnx.OptimizedLSTMCell if optimized else nnx.LSTMCell
+    optimized = optimized and layer is None  # a user's module replaces LSTMCell in every unit
+    cls = layer or (nnx.OptimizedLSTMCell if optimized else nnx.LSTMCell)
     cell = _NNX(cls(input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype))
 
     def biases(values):
@@ -116,10 +127,12 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
             canonical[f"b_{g}"] = grads[f"h{g}/bias"]
         return canonical
 
-    return Net(layout, forward, to_canonical)
+    return Net(layout, forward, to_canonical, cell.parameters)
 
 
-def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def gru(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """The canonical GRU (with ``bh_n``): linen ``GRUCell``, input ``ir``, ``iz``, ``in``
     kernel [I, H] + bias [H], hidden ``hr``, ``hz`` kernel [H, H] without bias (only the sums
     bx_r + bh_r, bx_z + bh_z are identifiable: both get the same gradient) and ``hn`` kernel +
@@ -129,7 +142,12 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
     input_size, hidden = _sizes(params, "U_r")
     fdtype = _flax_dtype(dtype)
     if not options["hidden_n_bias"]:
-        return _nnx_gru(input_size, hidden, fdtype)
+        return _nnx_gru(input_size, hidden, fdtype, layer)
+    if layer is not None:
+        raise OracleUnavailable(
+            "a module in place of flax.nnx.GRUCell runs the GRU without bh_n (NNX's GRUCell has"
+            " none: google/flax#5594): --option hidden_n_bias=false"
+        )
     cell = linen.GRUCell(features=hidden, dtype=fdtype, param_dtype=fdtype)
     rnn = linen.RNN(cell, return_carry=True)
 
@@ -162,8 +180,11 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
     return Net(layout, forward, to_canonical)
 
 
-def _nnx_gru(input_size: int, hidden: int, fdtype) -> Net:
-    cell = _NNX(nnx.GRUCell(input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype))
+def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
+    module = (layer or nnx.GRUCell)(
+        input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype
+    )
+    cell = _NNX(module)
 
     def layout(values):
         bias = {"r": values["bx_r"] + values["bh_r"], "z": values["bx_z"] + values["bh_z"]}
@@ -188,16 +209,18 @@ def _nnx_gru(input_size: int, hidden: int, fdtype) -> Net:
             "bh_z": bias["bx_z"],
         }
 
-    return Net(layout, forward, to_canonical)
+    return Net(layout, forward, to_canonical, cell.parameters)
 
 
-def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def rnn(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """``nnx.SimpleCell(activation_fn=…)``: ``dense_i`` kernel [I, H] + bias [H] (= b),
     ``dense_h`` kernel [H, H] (= U) without bias."""
     input_size, hidden = _sizes(params, "U")
     fdtype = _flax_dtype(dtype)
     activation = ACTIVATIONS[options["activation"]]
-    module = nnx.SimpleCell(
+    module = (layer or nnx.SimpleCell)(
         input_size,
         hidden,
         rngs=nnx.Rngs(0),
@@ -225,15 +248,19 @@ def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
             "b": grads["dense_i/bias"],
         }
 
-    return Net(layout, forward, to_canonical)
+    return Net(layout, forward, to_canonical, cell.parameters)
 
 
-def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def dense(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """``nnx.Linear``: kernel [I, H] = W, bias = b, then the activation."""
     input_size, hidden = params["W"].shape
     fdtype = _flax_dtype(dtype)
     linear = _NNX(
-        nnx.Linear(input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype)
+        (layer or nnx.Linear)(
+            input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype
+        )
     )
     activation = ACTIVATIONS[options["activation"]]
 
@@ -246,4 +273,4 @@ def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: s
     def to_canonical(grads):
         return {"W": grads["kernel"], "b": grads["bias"]}
 
-    return Net(layout, forward, to_canonical)
+    return Net(layout, forward, to_canonical, linear.parameters)

@@ -20,8 +20,8 @@ MUTANTS = (
         "jax",
         "rnn",
         CELLS,
-        '"dense_h/kernel": values["U"]}',
-        '"dense_h/kernel": values["U"].T}',
+        '"dense_h/kernel": values["U"],',
+        '"dense_h/kernel": values["U"].T,',
         caught_by="outputs",
     ),
     ConverterMutant(

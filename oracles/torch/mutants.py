@@ -28,8 +28,8 @@ MUTANTS = (
         "torch",
         "rnn",
         CELLS,
-        'return {"W": grads["weight_ih"].T, "U": grads["weight_hh"].T, "b": grads["bias_ih"]}',
-        'return {"W": grads["weight_ih"].T, "U": grads["weight_hh"].T, "b": 0 * grads["bias_ih"]}',
+        '"b": _bias_gradient(grads)}',
+        '"b": grads["bias_ih"] * 0}',
         caught_by="grad/b",
     ),
 )
