@@ -36,6 +36,7 @@ BUILTIN_FRAMEWORKS = (
     "gradparity.torch",
     "gradparity.tf",
     "gradparity.jax",
+    "gradparity.mlx",
 )
 ENTRY_POINT_GROUP = "gradparity.frameworks"
 IN_PROCESS_ENV = "GRADPARITY_IN_PROCESS"
