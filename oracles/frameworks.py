@@ -37,6 +37,7 @@ BUILTIN_FRAMEWORKS = (
     "gradparity.tf",
     "gradparity.jax",
     "gradparity.mlx",
+    "gradparity.paddle",
 )
 ENTRY_POINT_GROUP = "gradparity.frameworks"
 IN_PROCESS_ENV = "GRADPARITY_IN_PROCESS"
