@@ -97,6 +97,7 @@ class FrameworkOracle:
     ) -> Tensors:
         """The framework's tensors; ``reference`` (a planted bug in the reference) does not
         concern it; ``patch`` (a planted bug in one of its builders) is applied in its worker."""
+        self._refuse(str(problem.x.dtype))
         request = ("cell", spec.name, problem, self.layer, patch)
         return self.call(request, f"running {spec.name}")
 
@@ -104,7 +105,15 @@ class FrameworkOracle:
         missing = self.framework.missing()
         if missing:
             raise OracleUnavailable(missing)
+        for value in inputs.values():
+            self._refuse(str(value.dtype))
         return self.call(("program", tuple(program), inputs, output), "running a program")
+
+    def _refuse(self, dtype: str) -> None:
+        if dtype in self.framework.refuses:
+            raise OracleUnavailable(
+                f"{self.framework.name} refuses {dtype}: {self.framework.refuses[dtype]}"
+            )
 
     def isolated(self) -> bool:
         return self.framework.isolated and os.environ.get(IN_PROCESS_ENV) != "1"

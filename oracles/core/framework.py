@@ -85,6 +85,8 @@ class Framework:
     gradients: bool = True  # False: values only (an inference runtime has no autodiff)
     mutants: str = ""  # "module:attribute" of its planted converter bugs (ConverterMutant)
     facts: str = ""  # "module:attribute" of its layout facts (core.facts.Fact)
+    refuses: Mapping[str, str] = field(default_factory=dict)
+    """dtype → why the framework cannot be certified in it (a skip with that reason)."""
     suite: str = "grid"
     """Which of the agreement suite's sample cases this framework runs: "grid", every one;
     "networks", one per network (cell, hidden size, dtype, options: the case with the longest

@@ -9,17 +9,12 @@ no compilation, so a new batch or sequence length costs nothing extra either. ML
 device the first call of each compiles C++ with the system compiler (0.9 s measured).
 
 MLX's CPU ``exp`` (and ``sigmoid``, ``softmax``, ``logsumexp``, which use it) computes float64
-with its float32 approximation: relative errors up to 1e-6 (ml-explore/mlx#3047, open;
-docs/frameworks.md). In float64 this table's ``exp`` is ``mx.power(e, x)`` (``pow`` is
-accurate to rounding: what remains is ``e`` rounded, 5.3e-17·|x|) and ``sigmoid``, ``softmax``,
-``log_softmax`` are written with it; ``FLOAT64_MX`` is ``mlx.core`` with the same two
-substitutions, for MLX's own layers (``cells.py``). float32 uses MLX's own functions.
+with its float32 approximation (ml-explore/mlx#3047): the framework refuses float64 cases
+(``Framework.refuses``) and runs float32 with MLX's own functions.
 """
 
 from __future__ import annotations
 
-import math
-import types
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -29,39 +24,10 @@ import numpy as np
 from gradparity.core.framework import map_tree
 
 
-def exp(x: mx.array) -> mx.array:
-    """``eˣ``, accurate to rounding in float64 too (``mx.exp`` is not: ml-explore/mlx#3047)."""
-    return mx.power(math.e, x) if x.dtype == mx.float64 else mx.exp(x)
-
-
-def sigmoid(x: mx.array) -> mx.array:
-    return 1 / (1 + exp(-x)) if x.dtype == mx.float64 else mx.sigmoid(x)
-
-
-def _shifted(x: mx.array) -> mx.array:
-    return x - mx.stop_gradient(mx.max(x, axis=-1, keepdims=True))
-
-
-def softmax(x: mx.array) -> mx.array:
-    if x.dtype != mx.float64:
-        return mx.softmax(x, axis=-1)
-    e = exp(_shifted(x))
-    return e / mx.sum(e, axis=-1, keepdims=True)
-
-
 def log_softmax(x: mx.array) -> mx.array:
     """``x − log Σ eˣ`` over the last axis, shifted by its (constant) maximum first."""
-    shifted = _shifted(x)
-    if x.dtype != mx.float64:
-        return shifted - mx.logsumexp(shifted, axis=-1, keepdims=True)
-    return shifted - mx.log(mx.sum(exp(shifted), axis=-1, keepdims=True))
-
-
-FLOAT64_MX = types.SimpleNamespace(
-    **{k: getattr(mx, k) for k in dir(mx) if not k.startswith("__")}
-    | {"exp": exp, "sigmoid": sigmoid}
-)
-"""``mlx.core`` with ``exp`` and ``sigmoid`` accurate in float64, for MLX's own layers."""
+    shifted = x - mx.stop_gradient(mx.max(x, axis=-1, keepdims=True))
+    return shifted - mx.logsumexp(shifted, axis=-1, keepdims=True)
 
 
 def relu(x: mx.array) -> mx.array:
@@ -84,13 +50,13 @@ OPS: dict[str, Callable[..., Any]] = {
     "matmul": mx.matmul,
     "divide": mx.divide,
     "tanh": mx.tanh,
-    "sigmoid": sigmoid,
-    "exp": exp,
+    "sigmoid": mx.sigmoid,
+    "exp": mx.exp,
     "log": mx.log,
     "reciprocal": mx.reciprocal,
     "square": mx.square,
     "negate": mx.negative,
-    "softmax": softmax,
+    "softmax": lambda x: mx.softmax(x, axis=-1),
     "log_softmax": log_softmax,
     "sum": mx.sum,
     "add_const": lambda x, c: x + c,

@@ -12,7 +12,6 @@ layouts.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +21,7 @@ import numpy as np
 
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
-from gradparity.mlx.adapter import FLOAT64_MX, relu, sigmoid
+from gradparity.mlx.adapter import relu
 from gradparity.reference_impl.gates import fuse, unfuse
 
 Arrays = dict[str, np.ndarray]
@@ -31,20 +30,7 @@ LSTM_GATES = ("i", "f", "g", "o")  # MLX's block order in Wx / Wh / bias
 GRU_GATES = ("r", "z", "n")  # MLX's block order in Wx / Wh / b
 
 # Plain MLX functions: nn.relu and nn.sigmoid are mx.compile'd (a C++ compile on first call).
-ACTIVATIONS = {"linear": lambda v: v, "tanh": mx.tanh, "sigmoid": sigmoid, "relu": relu}
-
-
-def _layer_call(layer_class: type[nn.Module], dtype: str):
-    """``layer_class.__call__``, MLX's own code; in float64 the same code with ``mx`` bound to
-    ``FLOAT64_MX`` (its ``exp`` and ``sigmoid`` accurate: ml-explore/mlx#3047), nothing else
-    changed and nothing patched."""
-    call = layer_class.__call__
-    if dtype != "float64":
-        return call
-    scope = {**call.__globals__, "mx": FLOAT64_MX}
-    return types.FunctionType(
-        call.__code__, scope, call.__name__, call.__defaults__, call.__closure__
-    )
+ACTIVATIONS = {"linear": lambda v: v, "tanh": mx.tanh, "sigmoid": mx.sigmoid, "relu": relu}
 
 
 def _checked(module: nn.Module, named: Arrays) -> Arrays:
@@ -86,10 +72,8 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
             "bias": bias,
         }
 
-    run = _layer_call(nn.LSTM, dtype)
-
     def call(module, x, state0):
-        all_h, all_c = run(module, x, hidden=state0["h"], cell=state0["c"])
+        all_h, all_c = module(x, hidden=state0["h"], cell=state0["c"])
         return all_h, {"h": all_h[:, -1], "c": all_c[:, -1]}
 
     def from_module(grads):
@@ -119,10 +103,8 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
             "bhn": values["bh_n"] if has_bh_n else np.zeros_like(values["bx_n"]),
         }
 
-    run = _layer_call(nn.GRU, dtype)
-
     def call(module, x, state0):
-        all_h = run(module, x, hidden=state0["h"])
+        all_h = module(x, hidden=state0["h"])
         return all_h, {"h": all_h[:, -1]}
 
     def from_module(grads):
