@@ -12,7 +12,12 @@ import numpy as np
 from gradparity.core.cases import Case, make_problem, tensor_names
 from gradparity.core.compare import compare_tensor
 from gradparity.core.edits import SourcePatch
-from gradparity.core.errors import InputError, OracleCrashed, OracleUnavailable
+from gradparity.core.errors import (
+    InputError,
+    OracleCrashed,
+    OracleMisconfigured,
+    OracleUnavailable,
+)
 from gradparity.core.loop import Oracle, Report, Tensors, compare_runs, run_oracles, run_reference
 from gradparity.frameworks import default_oracles, get_oracle, with_modules
 from gradparity.reference_impl.equations import backprop, differentiated, evaluate
@@ -57,6 +62,8 @@ def cached_reference(case: Case) -> Tensors:
 def cached_oracle(case: Case, oracle_name: str) -> Tensors:
     report = Report()
     runs = run_oracles([get_oracle(oracle_name)], case.spec, make_problem(case), report, True)
+    if report.broken:
+        raise OracleMisconfigured(report.broken[oracle_name])
     if report.errors:
         raise OracleCrashed(report.errors[oracle_name])
     return runs[oracle_name]

@@ -20,7 +20,7 @@ from gradparity.core.cases import Case, make_problem
 from gradparity.core.errors import InputError
 from gradparity.core.loop import run_reference
 from gradparity.reference_impl.network import Problem
-from helpers import cell_where, has_option, option_where
+from helpers import cell_where, has_option, installed_frameworks, module_argv, option_where
 
 DOC = Path(__file__).parents[1] / "docs" / "bad-input.md"
 
@@ -68,6 +68,13 @@ def _raw_fixture(tmp: Path, content: bytes) -> list[str]:
 
 def _first_param(data: dict) -> str:
     return next(iter(data["params"]))
+
+
+def _a_framework() -> str:
+    found = installed_frameworks()
+    if not found:
+        pytest.skip("no framework installed")
+    return found[0]
 
 
 def _compare(*argv: str) -> Callable[[Path], list[str]]:
@@ -331,6 +338,61 @@ ROWS: list[tuple[str, str, Callable[[Path], list[str]], str]] = [
         "mutate a cell that is not registered",
         lambda tmp: ["mutate", "--cells", "nope"],
         "expected registered cells",
+    ),
+    (
+        "module-malformed",
+        "--module that is not FRAMEWORK=MODULE:ATTR",
+        _compare("--module", "mypkg.kernels"),
+        "expected FRAMEWORK=MODULE:ATTR",
+    ),
+    (
+        "module-unknown-framework",
+        "--module for a framework that is not in the table",
+        _compare("--module", "nope=mypkg.kernels:MyLSTM"),
+        "unknown framework 'nope'",
+    ),
+    (
+        "module-twice",
+        "two modules for one framework",
+        lambda tmp: [
+            "compare",
+            *(a for t in ("a", "b") for a in ("--module", f"{_a_framework()}=m:{t}")),
+        ],
+        "has a module already",
+    ),
+    *(
+        (kind, what, lambda tmp, kind=kind: module_argv(kind), expected)
+        for kind, what, expected in [
+            ("module-import-error", "a module that does not import", "cannot import"),
+            ("module-missing-attribute", "MODULE has no ATTR", "has no attribute"),
+            (
+                "module-constructor-mismatch",
+                "a class that rejects the stock layer's constructor arguments",
+                "constructing it raised",
+            ),
+            (
+                "module-missing-parameter",
+                "a parameter of the stock layer missing",
+                "it has no parameter",
+            ),
+            ("module-extra-parameter", "a parameter the stock layer lacks", "is not one of"),
+            ("module-wrong-shape", "a parameter of the wrong shape", "has shape"),
+            (
+                "module-wrong-return",
+                "a call that returns another structure",
+                "calling it raised TypeError: it returned",
+            ),
+            (
+                "module-wrong-output-shape",
+                "outputs of the wrong shape",
+                "it returned outputs of shape",
+            ),
+            (
+                "module-without-stock-layer",
+                "a module for a cell the framework composes from its ops",
+                "no stock layer",
+            ),
+        ]
     ),
 ]
 

@@ -45,7 +45,8 @@ def test_compare_runs_it_and_it_agrees(env):
 def test_it_is_among_the_default_oracles_too(env):
     done = run_gradparity("compare", "--help", env=env)
     text = " ".join(done.stdout.split())  # argparse may wrap the list onto a line of its own
-    defaults = text.split("(default: ")[1].split(")")[0].replace(" ", "")
+    oracles = text.split("--oracles ORACLES comma-separated (default: ")[1]
+    defaults = oracles.split(";")[0].replace(" ", "")
     assert NAME in defaults.split(","), done.stdout
 
 

@@ -9,10 +9,12 @@ Exit status: 0 everything agrees (``report``: the report is written), 1 somethin
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gradparity import __version__
 from gradparity.commands.arguments import (
     ORACLES,
     Parser,
@@ -40,6 +42,7 @@ from gradparity.report.sweep import add_report_arguments, cmd_report
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="gradparity", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gradparity {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     compare = commands.add_parser("compare", help="every oracle against the reference on one case")
@@ -57,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated oracles beside the reference (default: all available)",
     )
-    reproduce.add_argument("--json", action="store_true")
+    reproduce.add_argument("--json", action="store_true", help="print one JSON object")
     reproduce.set_defaults(run=cmd_reproduce)
 
     record = commands.add_parser(
@@ -119,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--cells", default=None, help="comma-separated (default: cells with a fast reference)"
     )
     bench.add_argument("--repeats", type=positive, default=7, help="rounds per row (default 7)")
-    bench.add_argument("--threads", type=positive, default=1, help="for every library (1)")
+    bench.add_argument("--threads", type=positive, default=1, help="threads of every library")
     bench.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     bench.add_argument(
         "--readable", action="store_true", help="also time the reference's readable form"
@@ -132,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "module", None) and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())  # --module my_kernels:MyLSTM, as python -m finds it
         return args.run(args)
     except (InputError, OracleUnavailable) as error:
         print(f"gradparity: error: {error}", file=sys.stderr)

@@ -85,6 +85,7 @@ class Framework:
     gradients: bool = True  # False: values only (an inference runtime has no autodiff)
     mutants: str = ""  # "module:attribute" of its planted converter bugs (ConverterMutant)
     facts: str = ""  # "module:attribute" of its layout facts (core.facts.Fact)
+    examples: str = ""  # "module:attribute" of its example modules (core.layers.ExampleModule)
     refuses: Mapping[str, str] = field(default_factory=dict)
     """dtype → why the framework cannot be certified in it (a skip with that reason)."""
     suite: str = "grid"
@@ -157,7 +158,8 @@ def _with_layer(build: Callable[..., Net], builder: Builder, layer: str) -> Call
     return build_with_layer
 
 
-def _shapes(tree: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+def _shapes(tree: Mapping[str, Any]) -> dict[str, tuple[int | None, ...]]:
+    """Each tensor's shape (a traced tensor's axes that vary between calls: None)."""
     return {name: tuple(np.shape(value)) for name, value in tree.items()}
 
 
@@ -233,11 +235,15 @@ class Runner:
         classes = logit_width(spec, problem)
         constants = {"weights": target_weights(problem.targets, classes, problem.x.dtype)}
         constants |= {f"probe/{k}": v for k, v in problem.probes.items()}
+        expected = _expected_results(spec, problem)
 
         def f(L, C):
             fw = {k: L[f"p/{k}"] for k in params}
             state0 = {s: L[f"s/{s}"] for s in problem.state0}
             outputs, final = net.forward(fw, L["x"], state0)
+            if layer:  # a user's module: what it returned has the stock layer's shapes
+                returned = {"outputs": outputs, **{f"{s}_T": v for s, v in final.items()}}
+                check_results(layer, builder.replaces, _shapes(returned), expected)
             head = {k: L[f"h/{k}"] for k in problem.head}
             probes = {k.removeprefix("probe/"): v for k, v in C.items() if k != "weights"}
             total, loss = objective(ops, outputs, final, head, C["weights"], probes)
@@ -264,7 +270,6 @@ class Runner:
         if layer:
             with fitting(layer, builder.replaces, "calling it"):
                 aux, grads = self.adapter.to_numpy(thunk())
-            check_results(layer, builder.replaces, _shapes(aux), _expected_results(spec, problem))
         else:
             aux, grads = self.adapter.to_numpy(thunk())
         result = dict(aux)

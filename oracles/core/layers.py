@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from gradparity.core.errors import InputError, OracleCrashed, OracleMisconfigured, OracleUnavailable
@@ -93,14 +94,30 @@ def check_parameters(target: str, stock: str, found: Shapes, expected: Shapes) -
 
 
 def check_results(target: str, stock: str, found: Shapes, expected: Shapes) -> None:
-    """What the module returned (outputs, final states: name → shape) has the stock shapes."""
+    """What the module returned (outputs, final states: name → shape; None: an axis a traced
+    call leaves open) has the stock shapes."""
     for name, shape in expected.items():
         if name not in found:
             raise OracleMisconfigured(
                 f"module {target} does not fit {stock}: it returned no {name}"
             )
-        if tuple(found[name]) != tuple(shape):
+        axes = tuple(found[name])
+        fits = len(axes) == len(shape)
+        if not fits or any(a not in (None, b) for a, b in zip(axes, shape, strict=True)):
             raise OracleMisconfigured(
                 f"module {target} does not fit {stock}: it returned {name} of shape"
                 f" {_shape(tuple(found[name]))}, expected {_shape(tuple(shape))}"
             )
+
+
+@dataclass(frozen=True)
+class ExampleModule:
+    """A module a framework ships as an example of ``--module`` (``Framework.examples``):
+    ``kind`` "agrees" (it must agree on ``cell``), "planted-bug" (it must disagree on the
+    tensor ``expect``), or a kind of bad input of docs/bad-input.md (its one-line error must
+    contain ``expect``)."""
+
+    kind: str
+    cell: str
+    target: str  # MODULE:ATTR
+    expect: str = ""

@@ -19,14 +19,16 @@ import zlib
 
 import pytest
 
-from gradparity.catalog import all_cells
+from gradparity.api import disagreement
+from gradparity.catalog import all_cells, get_cell
 from gradparity.checks import cached_oracle, cached_reference
 from gradparity.core.cases import tensor_names
 from gradparity.core.compare import compare_tensor
-from gradparity.core.errors import OracleUnavailable
+from gradparity.core.errors import InputError, OracleMisconfigured, OracleUnavailable
 from gradparity.core.loop import computed_dtype, kind_for, oracle_tensors
 from gradparity.core.tolerances import tolerance
 from gradparity.frameworks import all_frameworks, all_oracles, get_oracle
+from gradparity.suite.plugin import selection
 
 
 def _split(case, oracle_name: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -60,16 +62,19 @@ def _one_per_network(cases: list, name: str) -> list:
 
 
 def suite_pairs(cells=None, oracles=None) -> list:
-    """Every (case, oracle) of the suite: the registry's sample cases × every oracle (a
-    framework whose ``suite`` is "networks": one case per network)."""
+    """Every (case, oracle) of the suite: the registry's sample cases (of ``cells``) × every
+    oracle (``oracles``, in that order; a framework whose ``suite`` is "networks": one case per
+    network)."""
+    for name in cells or ():
+        get_cell(name)  # an unknown cell is an error, not an empty suite
     specs = [s for s in all_cells().values() if cells is None or s.name in cells]
-    names = [n for n in all_oracles() if oracles is None or n in oracles]
+    names = list(all_oracles()) if oracles is None else [get_oracle(n).name for n in oracles]
     frameworks = all_frameworks()
     pairs = []
     for spec in specs:
         cases = list(spec.sample_cases(spec))
         for name in names:
-            framework = frameworks.get(name)
+            framework = frameworks.get(name.partition("=")[0])
             chosen = cases
             if framework is not None and framework.suite == "networks":
                 chosen = _one_per_network(cases, name)
@@ -88,9 +93,12 @@ def network_group(case, oracle_name: str) -> str:
 
 
 def pytest_generate_tests(metafunc) -> None:
-    cells = metafunc.config.getoption("gradparity_cells", None)
-    oracles = metafunc.config.getoption("gradparity_oracles", None)
-    pairs = suite_pairs(cells, oracles)
+    chosen = selection(metafunc.config)
+    try:
+        oracles = chosen.oracle_names(tuple(all_oracles()))
+        pairs = suite_pairs(chosen.cells, oracles)
+    except InputError as error:
+        raise pytest.UsageError(str(error)) from None
     if metafunc.definition.name == "test_agreement":
         params = [
             pytest.param(
@@ -125,6 +133,8 @@ def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
     except OracleUnavailable as error:
         results_log({**row, "skipped": str(error)})
         pytest.skip(str(error))
+    except OracleMisconfigured as error:
+        pytest.fail(str(error), pytrace=False)
     reference = cached_reference(case)
     comparisons = []
     for tensor in tensors:
@@ -158,10 +168,8 @@ def test_agreement(case, oracle_name, results_log):
     checked, _ = _split(case, oracle_name)
     failures = [c for c in _compare(case, oracle_name, checked, results_log) if not c.ok]
     command = case.command(oracle_name)
-    assert not failures, (
-        f"{len(failures)} of {len(checked)} tensors disagree on {case.id}:\n\n"
-        + "\n\n".join(c.message(case.id, command) for c in failures)
-    )
+    messages = [c.message(case.id, command) for c in failures]
+    assert not failures, disagreement(case, messages, len(checked))
 
 
 def test_known_discrepancy(case, oracle_name, tensor, results_log):

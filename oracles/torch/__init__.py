@@ -14,6 +14,7 @@ FRAMEWORK = Framework(
     distributions=(("torch",),),
     mutants="gradparity.torch.mutants:MUTANTS",
     facts="gradparity.torch.facts:FACTS",
+    examples="gradparity.torch.examples:EXAMPLES",
     adapter="gradparity.torch.adapter:TorchAdapter",
     builders={
         "lstm": Builder("gradparity.torch.cells:lstm", stacks=True, replaces="torch.nn.LSTM"),

@@ -65,7 +65,8 @@ def _native_recurrent(
     def forward(weights, x, state0):
         initial = [torch.stack([state0[qualify(u, s)] for u in units]) for s in states]
         arguments = (x, tuple(initial) if len(states) > 1 else initial[0])
-        outputs, final = functional_call(module, dict(weights), arguments)
+        returned = functional_call(module, dict(weights), arguments)
+        outputs, final = _returned(returned, len(states))
         final = final if len(states) > 1 else (final,)
         named = {}
         for state, stacked in zip(states, final, strict=True):
@@ -80,6 +81,25 @@ def _native_recurrent(
         return canonical
 
     return Net(layout, forward, to_canonical, _parameters(module))
+
+
+def _returned(returned: Any, states: int) -> tuple[Any, Any]:
+    """``(output, h_n)`` or ``(output, (h_n, c_n))`` as torch's modules return them; another
+    structure (a user's module that does not fit) is a TypeError saying what came back."""
+    if isinstance(returned, tuple) and len(returned) == 2:
+        final = returned[1]
+        if states == 1 or (isinstance(final, tuple) and len(final) == states):
+            return returned
+    expected = "(output, h_n)" if states == 1 else "(output, (h_n, c_n))"
+    raise TypeError(f"it returned {_structure(returned)}, expected {expected}")
+
+
+def _structure(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {list(value.shape)}"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of ({', '.join(_structure(v) for v in value)})"
+    return f"a {type(value).__name__}"
 
 
 def _parameters(module: torch.nn.Module):
