@@ -123,6 +123,13 @@ class FrameworkOracle:
         if self.isolated() and not self.framework.missing():
             worker(self.framework.name, self.framework.environment).start()
 
+    def ready(self) -> None:
+        """Wait until the framework has loaded (in its worker, or here)."""
+        missing = self.framework.missing()
+        if missing:
+            raise OracleUnavailable(missing)
+        self.call(("ready",), "loading its framework")
+
     def call(self, request: tuple, what: str) -> Any:
         name = self.framework.name
         if self.isolated():

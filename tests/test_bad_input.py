@@ -70,6 +70,15 @@ def _first_param(data: dict) -> str:
     return next(iter(data["params"]))
 
 
+def _shard_report(tmp: Path, shard: str) -> str:
+    """A report directory as ``certify --shard`` leaves it (its raw results empty)."""
+    directory = tmp / f"shard-{shard.replace('/', '-of-')}"
+    directory.mkdir()
+    (directory / "certify.json").write_text(json.dumps({"shard": shard, "exit": 0, "pytest": ""}))
+    (directory / "results.jsonl").write_text("")
+    return str(directory)
+
+
 def _a_framework() -> str:
     found = installed_frameworks()
     if not found:
@@ -338,6 +347,42 @@ ROWS: list[tuple[str, str, Callable[[Path], list[str]], str]] = [
         "mutate a cell that is not registered",
         lambda tmp: ["mutate", "--cells", "nope"],
         "expected registered cells",
+    ),
+    (
+        "new-cell-bad-name",
+        "a cell name that is not a lowercase identifier",
+        lambda tmp: ["new-cell", "My-Cell"],
+        "expected a lowercase Python identifier",
+    ),
+    (
+        "new-cell-registered-name",
+        "the name of a registered cell",
+        lambda tmp: ["new-cell", next(iter(all_cells()))],
+        "is registered already",
+    ),
+    (
+        "new-cell-existing-directory",
+        "new-cell into a directory that exists",
+        lambda tmp: ["new-cell", "my_cell", "--dir", str(tmp)],
+        "exists; give a new directory",
+    ),
+    (
+        "certify-bad-shard",
+        "--shard outside 1..N",
+        lambda tmp: ["certify", "--shard", "3/2"],
+        "expected K/N with 1 <= K <= N",
+    ),
+    (
+        "certify-merge-not-a-shard",
+        "--merge of a directory that is not a shard's report",
+        lambda tmp: ["certify", "--merge", str(tmp)],
+        "expected the report directory of a 'gradparity certify --shard K/N' run",
+    ),
+    (
+        "certify-merge-missing-shard",
+        "--merge without every shard",
+        lambda tmp: ["certify", "--merge", _shard_report(tmp, "1/3"), _shard_report(tmp, "3/3")],
+        "shards of 3 missing [2]",
     ),
     (
         "module-malformed",

@@ -13,6 +13,7 @@ from gradparity.core.layers import split_module_argument
 from gradparity.core.text import comma_list, positive_int
 from gradparity.core.validate import DTYPES
 from gradparity.frameworks import all_oracles, default_oracles
+from gradparity.suite.sharding import parse_shard
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -75,6 +76,14 @@ def add_oracles_and_json(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated (default: {','.join(default_oracles())}; also fd)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def shard_argument(text: str) -> str:
+    try:
+        k, n = parse_shard(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return f"{k}/{n}"
 
 
 def module_argument(text: str) -> str:

@@ -1,6 +1,7 @@
 """gradparity: a NumPy reference's gradients checked against every framework and numerics.
 
-Commands: compare, reproduce, record, mutate, cells, certify, report, derivation, bench.
+Commands: compare, reproduce, record, mutate, cells, new-cell, certify, report, derivation,
+bench.
 
 Exit status: 0 everything agrees (``report``: the report is written), 1 something disagrees,
 2 bad input (one line on stderr, no traceback).
@@ -22,6 +23,7 @@ from gradparity.commands.arguments import (
     add_module_argument,
     add_oracles_and_json,
     positive,
+    shard_argument,
 )
 from gradparity.commands.bench_output import cmd_bench
 from gradparity.commands.certify import cmd_certify
@@ -33,6 +35,7 @@ from gradparity.commands.compare import (
     cmd_reproduce,
 )
 from gradparity.commands.mutate import cmd_mutate
+from gradparity.commands.new_cell import cmd_new_cell
 from gradparity.core.errors import InputError, OracleUnavailable
 from gradparity.derivation.render import cmd_derivation
 from gradparity.io.record import recorders
@@ -87,12 +90,40 @@ def build_parser() -> argparse.ArgumentParser:
     cells = commands.add_parser("cells", help="registered cells and the oracles that run each")
     cells.set_defaults(run=cmd_cells)
 
+    new = commands.add_parser(
+        "new-cell", help="write a package of a new cell: its step program and registry entry"
+    )
+    new.add_argument("name", metavar="NAME", help="the cell's name, a lowercase identifier")
+    new.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where (default: gradparity-cell-NAME)",
+    )
+    new.set_defaults(run=cmd_new_cell)
+
     certify = commands.add_parser(
         "certify", help="the agreement suite on the default configuration"
     )
-    certify.add_argument("--workers", default="auto", help="pytest-xdist workers (default auto)")
+    certify.add_argument("--workers", default="auto", help="pytest-xdist workers")
     certify.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where to write the report"
+    )
+    certify.add_argument(
+        "--shard",
+        type=shard_argument,
+        default=None,
+        metavar="K/N",
+        help="run the K-th of N deterministic parts of the suite (for a CI matrix)",
+    )
+    certify.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="combine the report directories of --shard runs into one summary and report",
     )
     certify.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     certify.set_defaults(run=cmd_certify)

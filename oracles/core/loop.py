@@ -39,6 +39,9 @@ class Oracle(Protocol):
 
     def unsupported(self, spec: CellSpec) -> str | None: ...
 
+    def ready(self) -> None:
+        """Load what the oracle needs (a framework), so that timing its runs leaves it out."""
+
     def run(
         self,
         spec: CellSpec,

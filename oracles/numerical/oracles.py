@@ -57,6 +57,9 @@ class NumericalOracle:
     computes_values = False
     computes_gradients = True
 
+    def ready(self) -> None:
+        """Nothing to load: the reference is NumPy."""
+
     def unsupported(self, spec: CellSpec) -> str | None:
         return None
 

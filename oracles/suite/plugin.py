@@ -14,8 +14,11 @@ gradparity is installed. It does nothing unless asked:
   ``gradparity_modules`` fixture holds the configured modules.
 - ``--gradparity``, or the ini option ``gradparity_pin = true``, pins the process settings that
   change result bits (``core.process.pin_process``) before the test modules import NumPy;
+- ``--gradparity-shard K/N`` keeps the K-th of N deterministic parts of the collected tests
+  (``gradparity.suite.sharding``);
 - the ``results_log`` fixture appends each comparison as a JSON line to the directory in
-  ``GRADPARITY_RESULTS_DIR`` (``gradparity certify`` sets it), one file per worker.
+  ``GRADPARITY_RESULTS_DIR`` (``gradparity certify`` sets it), one file per worker; the
+  controller then also reports progress and each test that did not pass (``suite.progress``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from gradparity.core.errors import InputError
 from gradparity.core.layers import split_module_argument
 from gradparity.core.process import pin_process
 from gradparity.core.text import comma_list, dumps
+from gradparity.suite.progress import Progress
+from gradparity.suite.sharding import parse_shard, select_shard
 
 RESULTS_ENV = "GRADPARITY_RESULTS_DIR"
 SUITE = Path(__file__).with_name("agreement.py")
@@ -90,6 +95,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FRAMEWORK=MODULE:ATTR",
         help="your module in place of FRAMEWORK's stock layer (repeatable; ini:"
         " gradparity_modules)",
+    )
+    group.addoption(
+        "--gradparity-shard",
+        type=_argument_type(parse_shard),
+        default=None,
+        metavar="K/N",
+        help="run the K-th of N deterministic parts of the collected tests (gradparity.suite."
+        "sharding)",
     )
     parser.addini("gradparity_cells", "cells of the agreement suite (comma-separated)")
     parser.addini("gradparity_oracles", "oracles of the agreement suite (comma-separated)")
@@ -159,10 +172,22 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(*cells): run the test once per sample case of these cells, as its"
         " gradparity_case argument",
     )
+    results = os.environ.get(RESULTS_ENV)
+    if results and not hasattr(config, "workerinput"):  # certify: the controller reports
+        config.pluginmanager.register(Progress(Path(results)), "gradparity-progress")
     if config.getoption("gradparity"):
         _check(selection(config))
         if str(SUITE) not in config.args:
             config.args.append(str(SUITE))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    shard = config.getoption("gradparity_shard", None)
+    if shard is not None:
+        kept, dropped = select_shard(items, shard)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _check(chosen: Selection) -> None:
