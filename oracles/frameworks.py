@@ -34,6 +34,7 @@ from gradparity.reference_impl.network import Problem
 BUILTIN_FRAMEWORKS = (
     "gradparity.torch",
     "gradparity.tf",
+    "gradparity.onnx",
 )
 ENTRY_POINT_GROUP = "gradparity.frameworks"
 IN_PROCESS_ENV = "GRADPARITY_IN_PROCESS"
@@ -89,6 +90,8 @@ class FrameworkOracle:
         missing = self.framework.missing()
         if missing:
             raise OracleUnavailable(missing)
+        if not self.framework.gradients:  # a program runs on the framework's ops and autodiff
+            raise OracleUnavailable(f"{self.name} computes values only (no autodiff)")
         return self.call(("program", tuple(program), inputs, output), "running a program")
 
     def isolated(self) -> bool:
