@@ -38,6 +38,7 @@ BUILTIN_FRAMEWORKS = (
     "gradparity.jax",
     "gradparity.mlx",
     "gradparity.paddle",
+    "gradparity.onnx",
 )
 ENTRY_POINT_GROUP = "gradparity.frameworks"
 IN_PROCESS_ENV = "GRADPARITY_IN_PROCESS"
@@ -105,6 +106,8 @@ class FrameworkOracle:
         missing = self.framework.missing()
         if missing:
             raise OracleUnavailable(missing)
+        if not self.framework.gradients:  # a program runs on the framework's ops and autodiff
+            raise OracleUnavailable(f"{self.name} computes values only (no autodiff)")
         for value in inputs.values():
             self._refuse(str(value.dtype))
         return self.call(("program", tuple(program), inputs, output), "running a program")
