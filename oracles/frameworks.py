@@ -34,6 +34,7 @@ from gradparity.reference_impl.network import Problem
 BUILTIN_FRAMEWORKS = (
     "gradparity.torch",
     "gradparity.tf",
+    "gradparity.keras",
 )
 ENTRY_POINT_GROUP = "gradparity.frameworks"
 IN_PROCESS_ENV = "GRADPARITY_IN_PROCESS"

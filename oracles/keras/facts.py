@@ -1,0 +1,2 @@
+JAX_FACTS = ()
+TORCH_FACTS = ()

@@ -1,0 +1,2 @@
+JAX_MUTANTS = ()
+TORCH_MUTANTS = ()
