@@ -37,7 +37,14 @@ class ConverterMutant:
     def oracles(self) -> tuple[str, ...]:
         return (self.framework,)
 
-    def case(self, dtype: str = "float64", **sizes: int) -> Case:
+    @property
+    def dtypes(self) -> tuple[str, ...]:
+        """The dtypes its framework computes in (float64 first), of float64 and float32."""
+        refused = all_frameworks()[self.framework].refuses
+        return tuple(d for d in ("float64", "float32") if d not in refused)
+
+    def case(self, dtype: str | None = None, **sizes: int) -> Case:
+        dtype = dtype or self.dtypes[0]
         fields = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2}
         fields |= dict(self.sizes) | sizes
         return Case.make(get_cell(self.cell), options=dict(self.options), dtype=dtype, **fields)

@@ -39,6 +39,7 @@ BUILTIN_FRAMEWORKS = (
     "gradparity.mlx",
     "gradparity.paddle",
     "gradparity.onnx",
+    "gradparity.keras",
 )
 ENTRY_POINT_GROUP = "gradparity.frameworks"
 IN_PROCESS_ENV = "GRADPARITY_IN_PROCESS"

@@ -72,6 +72,12 @@ def require_frameworks(count: int = 1) -> list[str]:
     return found
 
 
+def first_dtype(framework: str, dtypes: tuple[str, ...] = ("float64", "float32")) -> str:
+    """The first of ``dtypes`` the framework computes in (not in its ``Framework.refuses``)."""
+    refused = all_frameworks()[framework].refuses
+    return next(d for d in dtypes if d not in refused)
+
+
 def frameworks_running(spec: CellSpec) -> list[str]:
     """The installed frameworks with a builder for ``spec``."""
     return [n for n in installed_frameworks() if all_frameworks()[n].builder_for(spec)]

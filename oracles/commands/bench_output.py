@@ -85,4 +85,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(format_table(memory))
     for entry in result["skipped"]:
         print(f"skipped {entry['oracle']}: {entry['reason']}", file=sys.stderr)
+    refusals = {(n, row["dtype"]): r for row in result["rows"] for n, r in row["refused"].items()}
+    for (name, dtype), reason in sorted(refusals.items()):
+        print(f"not timed: {name} {dtype}: {reason}", file=sys.stderr)
     return 0

@@ -55,10 +55,11 @@ class Verdict:
 
 
 def mutation_cases(mutant: Mutant | ProgramMutant) -> list[Case]:
-    """The mutant's small case in float64 and float32, and (recurrent cells) the same sizes in
-    two bidirectional layers."""
-    base = mutant.case("float64")
-    cases = [base, mutant.case("float32")]
+    """The mutant's small case in float64 and float32 (a converter mutant: those its framework
+    computes in), and (recurrent cells) the first one's sizes in two bidirectional layers."""
+    dtypes = getattr(mutant, "dtypes", ("float64", "float32"))  # a converter's framework's
+    base = mutant.case(dtypes[0])
+    cases = [base, *(mutant.case(d) for d in dtypes[1:])]
     if base.spec.recurrent:
         stacked = Case.make(
             base.spec,

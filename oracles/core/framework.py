@@ -163,11 +163,12 @@ def _shapes(tree: Mapping[str, Any]) -> dict[str, tuple[int | None, ...]]:
     return {name: tuple(np.shape(value)) for name, value in tree.items()}
 
 
-def _expected_results(spec: CellSpec, problem: Problem) -> dict[str, tuple[int, ...]]:
-    """The shapes of the outputs and final states every implementation of ``problem`` returns."""
-    width = spec.output_width(hidden_size(spec, problem), problem.options)
-    expected = {"outputs": (*problem.x.shape[:-1], width)}
-    return expected | {f"{s}_T": tuple(v.shape) for s, v in problem.state0.items()}
+def _expected_results(width: int, x: Any, state0: Mapping[str, Any]) -> dict[str, tuple]:
+    """The shapes of the outputs and final states every implementation returns for inputs
+    ``x`` and initial states ``state0`` (arrays or traced tensors: read when called, since a
+    compiled ``f`` is reused for every problem of its network)."""
+    expected = {"outputs": (*np.shape(x)[:-1], width)}
+    return expected | {f"{s}_T": tuple(np.shape(v)) for s, v in state0.items()}
 
 
 class Runner:
@@ -235,7 +236,7 @@ class Runner:
         classes = logit_width(spec, problem)
         constants = {"weights": target_weights(problem.targets, classes, problem.x.dtype)}
         constants |= {f"probe/{k}": v for k, v in problem.probes.items()}
-        expected = _expected_results(spec, problem)
+        width = spec.output_width(hidden_size(spec, problem), problem.options)
 
         def f(L, C):
             fw = {k: L[f"p/{k}"] for k in params}
@@ -243,6 +244,7 @@ class Runner:
             outputs, final = net.forward(fw, L["x"], state0)
             if layer:  # a user's module: what it returned has the stock layer's shapes
                 returned = {"outputs": outputs, **{f"{s}_T": v for s, v in final.items()}}
+                expected = _expected_results(width, L["x"], state0)
                 check_results(layer, builder.replaces, _shapes(returned), expected)
             head = {k: L[f"h/{k}"] for k in problem.head}
             probes = {k.removeprefix("probe/"): v for k, v in C.items() if k != "weights"}

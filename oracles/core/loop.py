@@ -119,14 +119,15 @@ def run_oracles(
     patch: SourcePatch | None = None,
 ) -> dict[str, Tensors]:
     """Each oracle's tensors of ``problem``. An oracle that cannot run is skipped with its
-    reason (an error when it was asked for by name: ``explicit``); one that cannot be set up
+    reason (an error when the oracles were asked for by name, ``explicit``, and none of them
+    can run); one that cannot be set up
     (its builder or a user's module: ``OracleMisconfigured``) is recorded in ``report.broken``;
     one that fails while computing, in ``report.errors``."""
     validate_problem(spec, problem)
     for oracle in oracles:  # frameworks that load in worker processes start loading together
         if oracle.unsupported(spec) is None and hasattr(oracle, "start"):
             oracle.start()
-    runs = {}
+    runs, unavailable = {}, {}
     for oracle in oracles:
         try:
             reason = oracle.unsupported(spec)
@@ -134,10 +135,7 @@ def run_oracles(
                 raise OracleUnavailable(reason)
             runs[oracle.name] = oracle.run(spec, problem, cell, patch)
         except OracleUnavailable as reason:
-            if explicit:
-                message = f"oracle {oracle.name} cannot run cell {spec.name}: {reason}"
-                raise OracleUnavailable(message) from None
-            report.skipped[oracle.name] = str(reason)
+            unavailable[oracle.name] = str(reason)
         except OracleCrashed as error:
             report.errors[oracle.name] = str(error)
         except OracleMisconfigured as error:
@@ -146,6 +144,12 @@ def run_oracles(
             raise
         except Exception as error:  # the oracle failed on this case; the others still run
             report.errors[oracle.name] = f"{oracle.name} raised {type(error).__name__}: {error}"
+    if explicit and unavailable and len(unavailable) == len(oracles):
+        name, reason = next(iter(unavailable.items()))
+        message = f"oracle {name} cannot run cell {spec.name}: {reason}"
+        more = len(unavailable) - 1
+        raise OracleUnavailable(message + (f" (and {more} more oracles cannot)" if more else ""))
+    report.skipped |= unavailable
     return runs
 
 

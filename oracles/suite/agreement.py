@@ -50,6 +50,15 @@ arithmetic (same seeds and sizes) with truncation error on top, while complex st
 float32 reference exactly. ``gradparity compare --oracles fd --dtype float32`` still runs it."""
 
 
+def suite_skip(oracle_name: str, dtype: str) -> str | None:
+    """Why the suite leaves out ``oracle_name`` on ``dtype`` cases (``SUITE_SKIPS``, or a
+    dtype its framework refuses: ``Framework.refuses``), or None."""
+    if (oracle_name, dtype) in SUITE_SKIPS:
+        return SUITE_SKIPS[(oracle_name, dtype)]
+    framework = all_frameworks().get(oracle_name.partition("=")[0])
+    return framework.refuses.get(dtype) if framework is not None else None
+
+
 def _one_per_network(cases: list, name: str) -> list:
     """The case with the longest sequence (then the largest batch) of each network."""
     chosen: dict[str, object] = {}
@@ -78,7 +87,7 @@ def suite_pairs(cells=None, oracles=None) -> list:
             chosen = cases
             if framework is not None and framework.suite == "networks":
                 chosen = _one_per_network(cases, name)
-            pairs += [(case, name) for case in chosen if (name, case.dtype) not in SUITE_SKIPS]
+            pairs += [(case, name) for case in chosen if suite_skip(name, case.dtype) is None]
     return pairs
 
 

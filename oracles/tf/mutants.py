@@ -2,14 +2,15 @@
 
 from gradparity.converter_mutants import ConverterMutant
 
-CELLS = "gradparity.tf.cells"
+KERAS = "gradparity.keras.cells"  # the Keras builders this oracle shares with keras_jax/torch
+CELLS = "gradparity.tf.cells"  # its LSTM: Keras, or TF 1.x with a projection
 
 MUTANTS = (
     ConverterMutant(
         "tf-gru-gate-order",
         "tf",
         "gru",
-        CELLS,
+        KERAS,
         'GRU_GATES = ("z", "r", "n")',
         'GRU_GATES = ("r", "z", "n")',
         caught_by="outputs",
@@ -19,16 +20,16 @@ MUTANTS = (
         "tf",
         "lstm",
         CELLS,
-        'bias[hidden : 2 * hidden] += options["forget_bias"]',
-        "bias[hidden : 2 * hidden] += 0.0",
+        'forget_bias=options["forget_bias"]',
+        "forget_bias=0.0",
         caught_by="outputs",
-        options=(("forget_bias", 1.0),),
+        options=(("forget_bias", 1.0), ("proj_size", 2)),
     ),
     ConverterMutant(
         "tf-rnn-recurrent-gradient-transposed",
         "tf",
         "rnn",
-        CELLS,
+        KERAS,
         'return dict(zip(("W", "U", "b"), grads, strict=True))',
         'return dict(zip(("W", "U", "b"), (grads[0], grads[1].T, grads[2]), strict=True))',
         caught_by="grad/U",
