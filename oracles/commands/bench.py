@@ -152,9 +152,7 @@ def framework_call(name: str, case: Case) -> tuple[Callable[[], Timing], dict[st
 
 def time_interleaved(calls: Mapping[str, Callable[[], Timing]], repeats: int):
     """Median seconds per call, wall-clock and CPU (every thread of the process that ran it):
-    a warm-up call each, then ``repeats`` rounds of one call each, in turn."""
-    for call in calls.values():
-        call()
+    ``repeats`` rounds of one call each, in turn (each call warmed up before: ``bench_row``)."""
     timings: dict[str, list[Timing]] = {name: [] for name in calls}
     for _ in range(repeats):
         for name, call in calls.items():
@@ -186,10 +184,15 @@ def bench_row(
             continue
         try:
             calls[name], threads[name] = framework_call(name, case)
-        except OracleUnavailable as reason:  # e.g. a network the framework computes narrower
+            calls[name]()  # the warm-up call; a framework may refuse the network on its first
+        except OracleUnavailable as reason:  # e.g. one that it computes in a narrower float
             refused[name] = str(reason)
+            calls.pop(name, None)
     if readable and hasattr(case.spec.reference_module(), "forward_readable"):
         calls["readable"] = reference_call(case, readable=True)
+    for name in ("reference", "readable"):
+        if name in calls:
+            calls[name]()  # the warm-up call
     gc.collect()
     medians = time_interleaved(calls, repeats)
     row: dict[str, Any] = {"cell": case.cell, "dtype": case.dtype}
