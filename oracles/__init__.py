@@ -3,15 +3,22 @@
 A from-scratch NumPy reference of dense and recurrent layers (hand-derived backward passes)
 checked against every installed framework and two numerical oracles, on every tensor.
 
-The public names, imported on first use (importing gradparity imports nothing else and
-changes nothing in the process):
+The public names (docs/api.md), imported on first use (importing gradparity imports nothing
+else and changes nothing in the process):
 
-    compare_case(case, oracles=None) -> Report    every oracle against the reference
+    case(cell, options=None, **sizes) -> Case     a case of a registered cell
+    sample_cases(cell) -> list[Case]              what the agreement suite runs for it
+    compare_case(case, oracles=None, modules=())  every oracle against the reference: a Report
+    assert_agree(case, oracles=None, modules=())  the same, raising AssertionError unless agree
     reproduce(fixture, oracles=None) -> Report    a fixture's reported numbers (path or name)
     Case, make_problem, grid                      cases and their seeded tensors
     CellSpec, Option, Builder, Discrepancy        the registry's types
     all_cells(), get_cell(name)                   the registered cells
     Framework, all_frameworks()                   the frameworks table
+    InputError, OracleMisconfigured               bad input; a module or builder that does not fit
+
+``modules`` are ``"FRAMEWORK=MODULE:ATTR"``: your own module in place of the framework's stock
+layer (``torch=mypkg.kernels:MyLSTM``).
 """
 
 from __future__ import annotations
@@ -22,8 +29,13 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "case": "gradparity.api",
+    "sample_cases": "gradparity.api",
     "compare_case": "gradparity.checks",
+    "assert_agree": "gradparity.api",
     "reproduce": "gradparity.api",
+    "InputError": "gradparity.core.errors",
+    "OracleMisconfigured": "gradparity.core.errors",
     "Report": "gradparity.core.loop",
     "Case": "gradparity.core.cases",
     "make_problem": "gradparity.core.cases",

@@ -128,7 +128,24 @@ CELLS = (
         summary="GRU, reset after the recurrent product, gates r z n, biases bx_*, bh_*",
         reference="gradparity.reference_impl.gru",
         states=("h",),
-        sample_cases=lambda spec: grid(spec, seeds=(0,)),
+        options=(
+            Option(
+                "hidden_n_bias",
+                True,
+                help="bh_n inside r ∘ (h U_n + bh_n); false: none (Flax NNX GRUCell)",
+            ),
+        ),
+        sample_cases=lambda spec: [
+            *grid(spec, seeds=(0,)),
+            *grid(
+                spec,
+                seeds=(1,),
+                seq_lens=(1, 7),
+                hidden_sizes=(3, 16),
+                batches=(2,),
+                options_by_seed={1: {"hidden_n_bias": False}},
+            ),
+        ],
     ),
     CellSpec(
         name="gru_reset_before",

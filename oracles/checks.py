@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from types import ModuleType
 
@@ -11,30 +11,45 @@ import numpy as np
 
 from gradparity.core.cases import Case, make_problem, tensor_names
 from gradparity.core.compare import compare_tensor
-from gradparity.core.errors import InputError, OracleCrashed, OracleUnavailable
+from gradparity.core.edits import SourcePatch
+from gradparity.core.errors import (
+    InputError,
+    OracleCrashed,
+    OracleMisconfigured,
+    OracleUnavailable,
+)
 from gradparity.core.loop import Oracle, Report, Tensors, compare_runs, run_oracles, run_reference
-from gradparity.frameworks import all_oracles, default_oracles, get_oracle
+from gradparity.frameworks import default_oracles, get_oracle, with_modules
 from gradparity.reference_impl.equations import backprop, differentiated, evaluate
 
 
-def resolve_oracles(names: Iterable[str] | None) -> list[Oracle]:
-    """The named oracles (every default one when ``names`` is None)."""
-    return [get_oracle(name) for name in (default_oracles() if names is None else names)]
+def resolve_oracles(names: Iterable[str] | None, modules: Sequence[str] = ()) -> list[Oracle]:
+    """The named oracles (every default one when ``names`` is None), each framework of
+    ``modules`` (``FRAMEWORK=MODULE:ATTR``) with the user's module in place of its stock layer."""
+    chosen = with_modules(tuple(default_oracles() if names is None else names), modules)
+    return [get_oracle(name) for name in chosen]
 
 
 def compare_case(
-    case: Case, oracle_names: Iterable[str] | None = None, cell: ModuleType | None = None
+    case: Case,
+    oracles: Iterable[str] | None = None,
+    modules: Sequence[str] = (),
+    cell: ModuleType | None = None,
+    patch: SourcePatch | None = None,
 ) -> Report:
-    """Every oracle against the reference (``cell`` replaces the reference module if given)."""
+    """Every oracle (``oracles``: by name; default every framework and complex step) against
+    the reference on ``case``. ``modules`` (``["torch=mypkg.kernels:MyLSTM"]``) puts a user's
+    module in place of a framework's stock layer. ``cell`` replaces the reference module and
+    ``patch`` edits a framework's builder module (planted bugs)."""
     spec, problem = case.spec, make_problem(case)
-    report = Report()
+    report = Report(case=case)
     reference = run_reference(spec, problem, cell)
-    oracles = resolve_oracles(oracle_names)
-    runs = run_oracles(oracles, spec, problem, report, oracle_names is not None, cell)
+    chosen = resolve_oracles(oracles, modules)
+    explicit = oracles is not None or bool(modules)
+    runs = run_oracles(chosen, spec, problem, report, explicit, cell, patch)
     report.ran = ["reference", *runs]
-    report.comparisons = compare_runs(
-        all_oracles(), tensor_names(case), reference, runs, case.dtype
-    )
+    by_name = {oracle.name: oracle for oracle in chosen}
+    report.comparisons = compare_runs(by_name, tensor_names(case), reference, runs, case.dtype)
     return report
 
 
@@ -47,6 +62,8 @@ def cached_reference(case: Case) -> Tensors:
 def cached_oracle(case: Case, oracle_name: str) -> Tensors:
     report = Report()
     runs = run_oracles([get_oracle(oracle_name)], case.spec, make_problem(case), report, True)
+    if report.broken:
+        raise OracleMisconfigured(report.broken[oracle_name])
     if report.errors:
         raise OracleCrashed(report.errors[oracle_name])
     return runs[oracle_name]
@@ -91,7 +108,7 @@ def reproduce_fixture(fixture, oracle_names: Iterable[str] | None = None) -> Rep
 
     An implementation is compared on the expected tensors it computes (the numerical oracles
     compute gradients only)."""
-    report = Report()
+    report = Report(fixture=str(fixture.path))
     runs = (_program_runs if fixture.kind == "program" else _cell_runs)(
         fixture, oracle_names, report
     )

@@ -10,8 +10,6 @@ another reference module that every cell's network uses (the loss).
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from types import ModuleType
 
 from gradparity.catalog import get_cell
 from gradparity.core.cases import Case
+from gradparity.core.edits import load_edited
 from gradparity.reference_impl import network
 from gradparity.reference_impl.program_cell import ProgramCell
 from gradparity.reference_impl.step_program import parse_step
@@ -39,6 +38,8 @@ class Mutant:
     forward: bool = False  # a forward-pass bug: invisible to the numerical oracles, which
     # differentiate the (mutated) forward pass; only the framework oracles can catch it
     target: str = ""  # a module of SHARED_TARGETS; empty: the cell's reference module
+    patch = None  # it edits the reference (a converter mutant: its builder module)
+    oracles: tuple[str, ...] = ()  # any oracle may catch it
 
     def case(self, dtype: str = "float64", **sizes: int) -> Case:
         """A small case of the mutant's cell with the options its bug needs."""
@@ -68,22 +69,7 @@ class Mutant:
             setattr(network, name, saved)
 
     def load(self) -> ModuleType:
-        original = self.original()
-        source = inspect.getsource(original)
-        count = source.count(self.find)
-        if count != 1:
-            raise ValueError(
-                f"mutant {self.name}: {self.find!r} occurs {count} times in"
-                f" {original.__name__}, expected exactly once"
-            )
-        spec = importlib.util.spec_from_loader(f"{original.__name__}__{self.name}", loader=None)
-        module = importlib.util.module_from_spec(spec)
-        module.__package__ = original.__package__  # its relative imports resolve as the original's
-        exec(
-            compile(source.replace(self.find, self.replace), original.__file__, "exec"),
-            module.__dict__,
-        )
-        return module
+        return load_edited(self.original(), self.find, self.replace, f"mutant {self.name}")
 
 
 def program_reference(cell: str, module: ModuleType) -> ProgramCell:

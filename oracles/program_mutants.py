@@ -39,6 +39,8 @@ class ProgramMutant:
     forward: bool = False
     argument: int = 0  # drop-fork-term: the argument whose cotangent is dropped
     options: tuple = ()
+    patch = None  # it edits the reference (a converter mutant: its builder module)
+    oracles: tuple[str, ...] = ()  # any oracle may catch it
 
     def case(self, dtype: str = "float64", **sizes: int) -> Case:
         fields = SQUARE | sizes

@@ -9,6 +9,9 @@ Canonical parameters (row-vector convention, gates r, z, n):
                                 interchangeable with bx_n; the r and z pairs only act as sums)
 State ``h`` [B, H]; input ``x`` is batch-first [B, T, I].
 
+Option ``hidden_n_bias`` (default True): False drops ``bh_n`` (the cell then has no bias inside
+r ∘ (…): Flax NNX's ``GRUCell``, whose docstring says otherwise, google/flax#5594).
+
 For each step t:
     r = σ(x_t W_r + bx_r + h U_r + bh_r)             the reset gate
     z = σ(x_t W_z + bx_z + h U_z + bh_z)             the update gate
@@ -46,7 +49,7 @@ GATES = ("r", "z", "n")
 
 STEP = """
 # params: W_r[I,H] W_z[I,H] W_n[I,H] U_r[H,H] U_z[H,H] U_n[H,H]
-# params: bx_r[H] bx_z[H] bx_n[H] bh_r[H] bh_z[H] bh_n[H]
+# params: bx_r[H] bx_z[H] bx_n[H] bh_r[H] bh_z[H] {bh_n}
 # states: h[H]
 xr = matmul(x_t, W_r)
 xr_b = add(xr, bx_r)
@@ -63,8 +66,7 @@ z = sigmoid(zz)
 xn = matmul(x_t, W_n)
 xn_b = add(xn, bx_n)
 hn = matmul(h_prev, U_n)
-hn_b = add(hn, bh_n)
-r_hn = schur(r, hn_b)      # the reset after the recurrent product, bh_n inside
+{hidden_n}
 zn = add(xn_b, r_hn)
 n = tanh(zn)
 one_minus_z = one_minus(z)
@@ -74,9 +76,23 @@ h = add(new, keep)
 """
 
 
+HIDDEN_N = """hn_b = add(hn, bh_n)
+r_hn = schur(r, hn_b)      # the reset after the recurrent product, bh_n inside"""
+NO_HIDDEN_N = "r_hn = schur(r, hn)      # the reset after the recurrent product, no bh_n"
+
+
 def step_equations(options: Mapping[str, object]) -> str:
     """The step program (``reference_impl/step_program.py``)."""
-    return STEP
+    if options.get("hidden_n_bias", True):
+        return STEP.format(bh_n="bh_n[H]", hidden_n=HIDDEN_N)
+    return STEP.format(bh_n="", hidden_n=NO_HIDDEN_N)
+
+
+def hidden_biases(params: Mapping[str, np.ndarray]) -> np.ndarray:
+    """[bh_r | bh_z | bh_n], with zeros for an absent bh_n (``hidden_n_bias=False``)."""
+    bh_n = params.get("bh_n")
+    zeros = np.zeros_like(params["bh_r"])
+    return fuse({**params, "bh_n": zeros if bh_n is None else bh_n}, "bh", GATES)
 
 
 def forward(
@@ -86,7 +102,8 @@ def forward(
     options: Mapping[str, object],
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     batch, steps, _ = x.shape
-    W, U, bx, bh = (fuse(params, p, GATES) for p in ("W", "U", "bx", "bh"))
+    W, U, bx = (fuse(params, p, GATES) for p in ("W", "U", "bx"))
+    bh = hidden_biases(params)
     hidden = U.shape[0]
     dtype = np.result_type(x, W, U, bx, bh, state0["h"])
     x = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major [T, B, I]
@@ -177,7 +194,7 @@ def forward_readable(
     options: Mapping[str, object],
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     batch, steps, _ = x.shape
-    U, bh = fuse(params, "U", GATES), fuse(params, "bh", GATES)
+    U, bh = fuse(params, "U", GATES), hidden_biases(params)
     hidden = U.shape[0]
     x_proj = x @ fuse(params, "W", GATES) + fuse(params, "bx", GATES)  # [B, T, 3H]
     dtype = np.result_type(x_proj, U, bh, state0["h"])
@@ -232,5 +249,6 @@ def backward_readable(
         **unfuse(dx_flat.sum(axis=0), "bx", GATES),
         **unfuse(dh_flat.sum(axis=0), "bh", GATES),
     }
+    grads = {name: grads[name] for name in params}  # without bh_n when the cell has none
     dx = dx_pre @ fuse(params, "W", GATES).T
     return grads, dx, {"h": dh_next}

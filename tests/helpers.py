@@ -4,6 +4,7 @@ subprocess."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import pytest
 
 from gradparity.catalog import all_cells
 from gradparity.commands.main import main
+from gradparity.core.layers import ExampleModule
 from gradparity.core.registry import CellSpec, Option
 from gradparity.frameworks import all_frameworks
 
@@ -70,6 +72,12 @@ def require_frameworks(count: int = 1) -> list[str]:
     return found
 
 
+def first_dtype(framework: str, dtypes: tuple[str, ...] = ("float64", "float32")) -> str:
+    """The first of ``dtypes`` the framework computes in (not in its ``Framework.refuses``)."""
+    refused = all_frameworks()[framework].refuses
+    return next(d for d in dtypes if d not in refused)
+
+
 def frameworks_running(spec: CellSpec) -> list[str]:
     """The installed frameworks with a builder for ``spec``."""
     return [n for n in installed_frameworks() if all_frameworks()[n].builder_for(spec)]
@@ -105,3 +113,29 @@ def registered_fixtures() -> list[Path]:
 
 def names(items: Sequence) -> list[str]:
     return [getattr(item, "name", str(item)) for item in items]
+
+
+def example_modules() -> list[tuple[str, ExampleModule]]:
+    """Every installed framework's example modules of ``--module`` (``Framework.examples``)."""
+    found = []
+    for name in installed_frameworks():
+        target = all_frameworks()[name].examples
+        if target:
+            module, _, attribute = target.partition(":")
+            found += [(name, e) for e in getattr(importlib.import_module(module), attribute)]
+    return found
+
+
+def example_module(kind: str) -> tuple[str, ExampleModule]:
+    """The first installed framework's example module of ``kind`` (a skip if there is none)."""
+    for name, example in example_modules():
+        if example.kind == kind:
+            return name, example
+    pytest.skip(f"no installed framework has an example module of kind {kind}")
+
+
+def module_argv(kind: str) -> list[str]:
+    """``compare`` of the example module of ``kind`` with its framework's oracle alone."""
+    framework, example = example_module(kind)
+    oracle = f"{framework}={example.target}"
+    return ["compare", "--cell", example.cell, "--oracles", framework, "--module", oracle]

@@ -20,7 +20,7 @@ from gradparity.core.cases import Case, make_problem
 from gradparity.core.errors import InputError
 from gradparity.core.loop import run_reference
 from gradparity.reference_impl.network import Problem
-from helpers import cell_where, has_option, option_where
+from helpers import cell_where, has_option, installed_frameworks, module_argv, option_where
 
 DOC = Path(__file__).parents[1] / "docs" / "bad-input.md"
 
@@ -68,6 +68,22 @@ def _raw_fixture(tmp: Path, content: bytes) -> list[str]:
 
 def _first_param(data: dict) -> str:
     return next(iter(data["params"]))
+
+
+def _shard_report(tmp: Path, shard: str) -> str:
+    """A report directory as ``certify --shard`` leaves it (its raw results empty)."""
+    directory = tmp / f"shard-{shard.replace('/', '-of-')}"
+    directory.mkdir()
+    (directory / "certify.json").write_text(json.dumps({"shard": shard, "exit": 0, "pytest": ""}))
+    (directory / "results.jsonl").write_text("")
+    return str(directory)
+
+
+def _a_framework() -> str:
+    found = installed_frameworks()
+    if not found:
+        pytest.skip("no framework installed")
+    return found[0]
 
 
 def _compare(*argv: str) -> Callable[[Path], list[str]]:
@@ -331,6 +347,97 @@ ROWS: list[tuple[str, str, Callable[[Path], list[str]], str]] = [
         "mutate a cell that is not registered",
         lambda tmp: ["mutate", "--cells", "nope"],
         "expected registered cells",
+    ),
+    (
+        "new-cell-bad-name",
+        "a cell name that is not a lowercase identifier",
+        lambda tmp: ["new-cell", "My-Cell"],
+        "expected a lowercase Python identifier",
+    ),
+    (
+        "new-cell-registered-name",
+        "the name of a registered cell",
+        lambda tmp: ["new-cell", next(iter(all_cells()))],
+        "is registered already",
+    ),
+    (
+        "new-cell-existing-directory",
+        "new-cell into a directory that exists",
+        lambda tmp: ["new-cell", "my_cell", "--dir", str(tmp)],
+        "exists; give a new directory",
+    ),
+    (
+        "certify-bad-shard",
+        "--shard outside 1..N",
+        lambda tmp: ["certify", "--shard", "3/2"],
+        "expected K/N with 1 <= K <= N",
+    ),
+    (
+        "certify-merge-not-a-shard",
+        "--merge of a directory that is not a shard's report",
+        lambda tmp: ["certify", "--merge", str(tmp)],
+        "expected the report directory of a 'gradparity certify --shard K/N' run",
+    ),
+    (
+        "certify-merge-missing-shard",
+        "--merge without every shard",
+        lambda tmp: ["certify", "--merge", _shard_report(tmp, "1/3"), _shard_report(tmp, "3/3")],
+        "shards of 3 missing [2]",
+    ),
+    (
+        "module-malformed",
+        "--module that is not FRAMEWORK=MODULE:ATTR",
+        _compare("--module", "mypkg.kernels"),
+        "expected FRAMEWORK=MODULE:ATTR",
+    ),
+    (
+        "module-unknown-framework",
+        "--module for a framework that is not in the table",
+        _compare("--module", "nope=mypkg.kernels:MyLSTM"),
+        "unknown framework 'nope'",
+    ),
+    (
+        "module-twice",
+        "two modules for one framework",
+        lambda tmp: [
+            "compare",
+            *(a for t in ("a", "b") for a in ("--module", f"{_a_framework()}=m:{t}")),
+        ],
+        "has a module already",
+    ),
+    *(
+        (kind, what, lambda tmp, kind=kind: module_argv(kind), expected)
+        for kind, what, expected in [
+            ("module-import-error", "a module that does not import", "cannot import"),
+            ("module-missing-attribute", "MODULE has no ATTR", "has no attribute"),
+            (
+                "module-constructor-mismatch",
+                "a class that rejects the stock layer's constructor arguments",
+                "constructing it raised",
+            ),
+            (
+                "module-missing-parameter",
+                "a parameter of the stock layer missing",
+                "it has no parameter",
+            ),
+            ("module-extra-parameter", "a parameter the stock layer lacks", "is not one of"),
+            ("module-wrong-shape", "a parameter of the wrong shape", "has shape"),
+            (
+                "module-wrong-return",
+                "a call that returns another structure",
+                "calling it raised TypeError: it returned",
+            ),
+            (
+                "module-wrong-output-shape",
+                "outputs of the wrong shape",
+                "it returned outputs of shape",
+            ),
+            (
+                "module-without-stock-layer",
+                "a module for a cell the framework composes from its ops",
+                "no stock layer",
+            ),
+        ]
     ),
 ]
 

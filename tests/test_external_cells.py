@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gradparity.frameworks import all_frameworks
-from gradparity.suite.agreement import SUITE_SKIPS
+from gradparity.suite.agreement import suite_skip
 from helpers import install_example, installed_frameworks, run_gradparity
 
 EXAMPLE = Path(__file__).parents[1] / "docs" / "examples" / "external_cell"
@@ -71,7 +71,9 @@ def test_external_cell_compare_agrees_with_every_oracle(site):
     )
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["agree"], done.stderr
-    assert {r["oracle"] for r in report["results"]} == set(ORACLES)
+    refusing = {o for o in ORACLES if suite_skip(o, "float64")}  # e.g. a framework's float64
+    assert {r["oracle"] for r in report["results"]} == set(ORACLES) - refusing
+    assert {s["oracle"] for s in report["skipped"]} == refusing
     exact = [r for r in report["results"] if r["oracle"] != "fd"]
     assert max(r["max_rel_err"] for r in exact) <= 1e-10
 
@@ -101,7 +103,7 @@ def test_external_cell_is_certified_by_the_agreement_suite(site, tmp_path):
         ("reference", oracle, dtype)
         for oracle in ORACLES
         for dtype in ("float32", "float64")
-        if (oracle, dtype) not in SUITE_SKIPS
+        if suite_skip(oracle, dtype) is None
     }
     assert {(r[1], r[3], r[4]) for r in rows} == expected
     assert all(r[-1] == "pass" for r in rows)
@@ -115,3 +117,40 @@ def test_a_broken_entry_point_is_one_line_and_exit_2(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
     assert "entry point broken = gradparity_example_cell.no_such_module:CELL" in done.stderr
+
+
+BROKEN_BUILDER = """from dataclasses import replace
+
+from gradparity import Builder
+from gradparity_example_cell import CELL as LIGRU
+
+CELL = replace(
+    LIGRU,
+    name="ligru_broken",
+    builders={{{framework!r}: Builder("gradparity_example_cell.no_such_module:build")}},
+)
+"""
+
+
+def test_a_builder_that_does_not_import_is_one_line_and_exit_2_and_the_others_run(tmp_path):
+    """docs/bad-input.md, builder-import-error."""
+    missing = [n for n in FRAMEWORKS if n not in installed_frameworks()]
+    if missing:
+        pytest.skip(f"frameworks {missing} are not installed")
+    broken = FRAMEWORKS[0]
+    ENVIRONMENTS[tmp_path] = _install(
+        tmp_path, "ligru_broken = gradparity_example_cell.broken:CELL"
+    )
+    (tmp_path / "gradparity_example_cell" / "broken.py").write_text(
+        BROKEN_BUILDER.format(framework=broken)
+    )
+    done = _run(tmp_path, "compare", "--cell", "ligru_broken", "--seq-len", "2")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    errors = [line for line in lines if not line.startswith("skipped ")]
+    assert len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert errors[0].startswith("gradparity: error: builder gradparity_example_cell.no_such")
+    assert "cannot be imported: ModuleNotFoundError" in errors[0]
+    skipped = {line.split()[1].rstrip(":") for line in lines if line.startswith("skipped ")}
+    ran = {line.split()[0] for line in done.stdout.splitlines()[2:] if line.strip()}
+    assert ran >= {*FRAMEWORKS[1:], "numerical"} - skipped and broken not in ran, done.stdout

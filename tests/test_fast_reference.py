@@ -26,6 +26,11 @@ def _options(cell: str) -> list[dict]:
     for option in all_cells()[cell].options:
         if option.choices:
             variants += [{option.name: c} for c in option.choices if c != option.default]
+        elif isinstance(option.default, bool):
+            variants += [
+                {option.name: not option.default},
+                {option.name: not option.default, "layers": 2},
+            ]
         elif isinstance(option.default, float):
             variants.append({option.name: option.default + 1.0})
         elif isinstance(option.default, int):

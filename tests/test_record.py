@@ -9,7 +9,7 @@ import pytest
 
 from gradparity.catalog import get_cell
 from gradparity.frameworks import all_frameworks, get_oracle
-from helpers import cell_where, run_cli
+from helpers import cell_where, first_dtype, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,10 @@ def test_a_framework_recording_is_reproduced_by_the_reference(
     reason = get_oracle(implementation).unsupported(get_cell(recurrent_cell))
     if reason:
         pytest.skip(reason)
-    code, data, _ = _record(capsys, tmp_path, recurrent_cell, "--implementation", implementation)
+    dtype = first_dtype(implementation) if implementation in all_frameworks() else "float64"
+    code, data, _ = _record(
+        capsys, tmp_path, recurrent_cell, "--implementation", implementation, "--dtype", dtype
+    )
     assert code == 0 and data["recorded_with"]["implementation"] == implementation
     code, out, _ = run_cli(
         capsys, "reproduce", str(tmp_path / "case.json"), "--oracle", "numerical"

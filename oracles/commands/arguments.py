@@ -9,14 +9,33 @@ from collections.abc import Callable, Collection
 from gradparity.catalog import all_cells, get_cell
 from gradparity.core.cases import HEADS, Case
 from gradparity.core.errors import InputError
+from gradparity.core.layers import split_module_argument
 from gradparity.core.text import comma_list, positive_int
 from gradparity.core.validate import DTYPES
 from gradparity.frameworks import all_oracles, default_oracles
+from gradparity.suite.sharding import parse_shard
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown in ``--help`` (none for flags, lists and options without one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default is None or default is False or default == []:
+            return text
+        if default == argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # argparse prints usage; we print one line and exit 2
-        raise InputError(f"{self.prog}: {message}")
+        raise InputError(f"{message} (see {self.prog} --help)")
 
 
 def listed(
@@ -54,24 +73,65 @@ def add_oracles_and_json(parser: argparse.ArgumentParser) -> None:
         "--oracles",
         type=ORACLES,
         default=None,
-        help=f"comma-separated (default: {','.join(default_oracles())})",
+        help=f"comma-separated (default: {','.join(default_oracles())}; also fd)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def shard_argument(text: str) -> str:
+    try:
+        k, n = parse_shard(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return f"{k}/{n}"
+
+
+def module_argument(text: str) -> str:
+    """``FRAMEWORK=MODULE:ATTR`` checked for its form (the module is imported by the oracle)."""
+    try:
+        framework, target = split_module_argument(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return f"{framework}={target}"
+
+
+def add_module_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--module",
+        action="append",
+        type=module_argument,
+        default=[],
+        metavar="FRAMEWORK=MODULE:ATTR",
+        help="your own module in place of FRAMEWORK's stock layer, e.g."
+        " torch=mypkg.kernels:MyLSTM (repeatable, one per framework; docs/api.md)",
+    )
+
+
 def add_case_arguments(parser: argparse.ArgumentParser, oracles: bool = True) -> None:
     parser.add_argument("--cell", default="lstm", help="a registered cell (see `gradparity cells`)")
-    parser.add_argument("--input-size", type=int, default=3, metavar="I")
-    parser.add_argument("--hidden-size", type=int, default=7, metavar="H")
-    parser.add_argument("--seq-len", type=int, default=None, metavar="T", help="default 13")
-    parser.add_argument("--batch", type=int, default=2, metavar="B")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dtype", default="float64", choices=DTYPES)
-    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--input-size", type=int, default=3, metavar="I", help="input width")
+    parser.add_argument("--hidden-size", type=int, default=7, metavar="H", help="hidden width")
+    parser.add_argument(
+        "--seq-len", type=int, default=None, metavar="T", help="time steps (default: 13)"
+    )
+    parser.add_argument("--batch", type=int, default=2, metavar="B", help="batch size")
+    parser.add_argument("--seed", type=int, default=0, help="seeds every tensor of the case")
+    parser.add_argument("--dtype", default="float64", choices=DTYPES, help="computed in")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a cell option (repeatable; `gradparity cells` lists them)",
+    )
     parser.add_argument("--layers", type=int, default=None, metavar="N", help="stacked layers")
     parser.add_argument("--bidirectional", action="store_true", help="two directions per layer")
-    parser.add_argument("--head", default="dense", choices=HEADS)
-    parser.add_argument("--num-classes", type=int, default=Case.num_classes, metavar="K")
+    parser.add_argument(
+        "--head", default="dense", choices=HEADS, help="a dense layer on the last output, or none"
+    )
+    parser.add_argument(
+        "--num-classes", type=int, default=Case.num_classes, metavar="K", help="the head's width"
+    )
     parser.add_argument("--no-probes", action="store_true", help="differentiate the loss alone")
     parser.add_argument(
         "--param-fill",

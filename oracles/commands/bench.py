@@ -35,7 +35,7 @@ import numpy as np
 from gradparity.catalog import all_cells, get_cell
 from gradparity.commands.arguments import cells_argument
 from gradparity.core.cases import Case, make_problem
-from gradparity.core.errors import InputError
+from gradparity.core.errors import InputError, OracleUnavailable
 from gradparity.core.process import BLAS_VARIABLES, THREADS_ENV, allocator_setting
 from gradparity.core.validate import DTYPES
 from gradparity.frameworks import all_frameworks, get_oracle
@@ -152,9 +152,7 @@ def framework_call(name: str, case: Case) -> tuple[Callable[[], Timing], dict[st
 
 def time_interleaved(calls: Mapping[str, Callable[[], Timing]], repeats: int):
     """Median seconds per call, wall-clock and CPU (every thread of the process that ran it):
-    a warm-up call each, then ``repeats`` rounds of one call each, in turn."""
-    for call in calls.values():
-        call()
+    ``repeats`` rounds of one call each, in turn (each call warmed up before: ``bench_row``)."""
     timings: dict[str, list[Timing]] = {name: [] for name in calls}
     for _ in range(repeats):
         for name, call in calls.items():
@@ -176,11 +174,25 @@ def bench_row(
     case: Case, frameworks: Sequence[str], repeats: int, readable: bool, threads: dict
 ) -> dict[str, Any]:
     calls = {"reference": reference_call(case)}
+    refused: dict[str, str] = {}
     for name in frameworks:
-        if all_frameworks()[name].builder_for(case.spec) is not None:
+        framework = all_frameworks()[name]
+        if framework.builder_for(case.spec) is None:
+            continue
+        if case.dtype in framework.refuses:
+            refused[name] = framework.refuses[case.dtype]
+            continue
+        try:
             calls[name], threads[name] = framework_call(name, case)
+            calls[name]()  # the warm-up call; a framework may refuse the network on its first
+        except OracleUnavailable as reason:  # e.g. one that it computes in a narrower float
+            refused[name] = str(reason)
+            calls.pop(name, None)
     if readable and hasattr(case.spec.reference_module(), "forward_readable"):
         calls["readable"] = reference_call(case, readable=True)
+    for name in ("reference", "readable"):
+        if name in calls:
+            calls[name]()  # the warm-up call
     gc.collect()
     medians = time_interleaved(calls, repeats)
     row: dict[str, Any] = {"cell": case.cell, "dtype": case.dtype}
@@ -193,6 +205,7 @@ def bench_row(
         row[f"{name}_cpu_s"] = timed and timed["cpu"]
         row[f"ratio_{name}"] = _ratio(reference["wall"], timed and timed["wall"])
         row[f"ratio_{name}_cpu"] = _ratio(reference["cpu"], timed and timed["cpu"])
+    row["refused"] = refused
     timed = medians.get("readable")  # the readable form of the reference, when asked
     row["readable_s"], row["readable_cpu_s"] = timed and timed["wall"], timed and timed["cpu"]
     return row

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 from gradparity.commands.bench import bench, parse_cells
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table
 
 
 def _ms(seconds: float | None) -> str:
@@ -73,7 +72,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         readable=args.readable,
     )
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
     else:
         env = result["environment"]
         print(f"{env['cpu']}, {env['cores']} cores; threads {env['threads']}")
@@ -86,4 +85,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(format_table(memory))
     for entry in result["skipped"]:
         print(f"skipped {entry['oracle']}: {entry['reason']}", file=sys.stderr)
+    refusals = {(n, row["dtype"]): r for row in result["rows"] for n, r in row["refused"].items()}
+    for (name, dtype), reason in sorted(refusals.items()):
+        print(f"not timed: {name} {dtype}: {reason}", file=sys.stderr)
     return 0

@@ -4,7 +4,6 @@ printed as a table (or one JSON object), each failure with its full message."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from gradparity.checks import compare_case, reproduce_fixture
 from gradparity.commands.arguments import case_from_args
 from gradparity.core.compare import Comparison
 from gradparity.core.loop import Report
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table
 from gradparity.frameworks import all_frameworks, all_oracles
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
@@ -34,6 +33,8 @@ def print_skipped(report: Report) -> None:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     for name, error in report.errors.items():
         print(f"error {name}: {error}", file=sys.stderr)
+    for error in report.broken.values():
+        print(f"gradparity: error: {error}", file=sys.stderr)
 
 
 def report_json(report: Report) -> dict:
@@ -41,19 +42,20 @@ def report_json(report: Report) -> dict:
         "results": [c.to_json() for c in report.comparisons],
         "skipped": [{"oracle": k, "reason": v} for k, v in report.skipped.items()],
         "errors": [{"oracle": k, "error": v} for k, v in report.errors.items()],
+        "broken": [{"oracle": k, "error": v} for k, v in report.broken.items()],
     }
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     case = case_from_args(args)
-    report = compare_case(case, args.oracles)
+    report = compare_case(case, args.oracles, args.module)
     if args.json:
-        print(json.dumps({"agree": report.agree, "case": case.to_json(), **report_json(report)}))
-    else:
+        print(dumps({"agree": report.agree, "case": case.to_json(), **report_json(report)}))
+    elif report.comparisons or not report.broken:
         print(f"case {case.id}")
         print(format_table(comparison_rows(report.comparisons)))
-        for failure in report.failures():
-            print("\n" + failure.message(case.id, case.command(failure.oracle)))
+        for message in report.failure_messages():
+            print("\n" + message)
         failed = len(report.failures())
         verdict = "agree" if report.agree else "DISAGREE"
         print(
@@ -61,6 +63,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "  ((u): checked along one random direction)"
         )
     print_skipped(report)
+    return exit_status(report)
+
+
+def exit_status(report: Report) -> int:
+    """2 when an oracle could not be set up (bad input), else 0 agree or 1 disagree."""
+    if report.broken:
+        return EXIT_BAD_INPUT
     return EXIT_AGREE if report.agree else EXIT_DISAGREE
 
 
@@ -83,7 +92,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     summary = reproduction_summary(fixture, report)
     if args.json:
         print(
-            json.dumps(
+            dumps(
                 {
                     "agree": summary["reference"],
                     "as_expected": summary["as_expected"],

@@ -9,16 +9,17 @@ comparison (named with its tensor, oracle and case) and survives if every compar
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gradparity.catalog import all_cells
 from gradparity.checks import compare_case
 from gradparity.commands.arguments import cells_argument
+from gradparity.converter_mutants import ConverterMutant, converter_mutants
 from gradparity.core.cases import Case
 from gradparity.core.errors import InputError
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table
+from gradparity.frameworks import all_frameworks
 from gradparity.mutants import MUTANTS, Mutant
 from gradparity.program_mutants import ProgramMutant, program_mutants
 
@@ -32,11 +33,19 @@ class Verdict:
     case_id: str = ""
     cases_run: int = 0
 
+    @property
+    def where(self) -> str:
+        """What the bug is in: the reference's forward or backward pass, or a converter."""
+        framework = getattr(self.mutant, "framework", None)
+        if framework:
+            return f"converter ({framework})"
+        return "forward" if self.mutant.forward else "backward"
+
     def to_json(self) -> dict:
         return {
             "mutant": self.mutant.name,
             "cell": self.mutant.cell,
-            "pass": "forward" if self.mutant.forward else "backward",
+            "pass": self.where,
             "killed": self.killed,
             "tensor": self.tensor,
             "oracle": self.oracle,
@@ -46,10 +55,11 @@ class Verdict:
 
 
 def mutation_cases(mutant: Mutant | ProgramMutant) -> list[Case]:
-    """The mutant's small case in float64 and float32, and (recurrent cells) the same sizes in
-    two bidirectional layers."""
-    base = mutant.case("float64")
-    cases = [base, mutant.case("float32")]
+    """The mutant's small case in float64 and float32 (a converter mutant: those its framework
+    computes in), and (recurrent cells) the first one's sizes in two bidirectional layers."""
+    dtypes = getattr(mutant, "dtypes", ("float64", "float32"))  # a converter's framework's
+    base = mutant.case(dtypes[0])
+    cases = [base, *(mutant.case(d) for d in dtypes[1:])]
     if base.spec.recurrent:
         stacked = Case.make(
             base.spec,
@@ -65,25 +75,34 @@ def mutation_cases(mutant: Mutant | ProgramMutant) -> list[Case]:
 
 def run_mutant(mutant: Mutant | ProgramMutant, oracles: Sequence[str] | None = None) -> Verdict:
     cases_run = 0
+    patch = mutant.patch  # a converter mutant: its framework alone
+    oracles = mutant.oracles or oracles
     with mutant.applied() as cell:
         for case in mutation_cases(mutant):
             cases_run += 1
             try:
-                failures = compare_case(case, oracles, cell=cell).failures()
+                report = compare_case(case, oracles, cell=cell, patch=patch)
             except ValueError as error:  # e.g. a gradient of the wrong shape
                 return Verdict(mutant, True, f"error: {error}", "", case.id, cases_run)
+            if report.errors:  # an oracle could not compute the mutated case
+                oracle, error = next(iter(report.errors.items()))
+                return Verdict(mutant, True, f"error: {error}", oracle, case.id, cases_run)
+            failures = report.failures()
             if failures:
                 first = failures[0]
                 return Verdict(mutant, True, first.tensor, first.oracle, case.id, cases_run)
     return Verdict(mutant, False, cases_run=cases_run)
 
 
-def selected_mutants(cells: Iterable[str] | None = None) -> list[Mutant | ProgramMutant]:
-    """The catalogue's mutants and the generic program mutants of registered cells (of
-    ``cells`` when given)."""
+def selected_mutants(
+    cells: Iterable[str] | None = None,
+) -> list[Mutant | ProgramMutant | ConverterMutant]:
+    """The catalogue's mutants, the generic program mutants and the converter mutants of the
+    installed frameworks, of registered cells (of ``cells`` when given)."""
     registered = all_cells()
     wanted = set(cells) if cells is not None else set(registered)
-    every = [*MUTANTS, *program_mutants()]
+    installed = [m for m in converter_mutants() if not all_frameworks()[m.framework].missing()]
+    every = [*MUTANTS, *program_mutants(), *installed]
     return [m for m in every if m.cell in registered and m.cell in wanted]
 
 
@@ -102,15 +121,13 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     if args.json:
         rows = [v.to_json() for v in verdicts]
         summary = {"mutants": len(verdicts), "killed": killed, "kill_rate": rate}
-        print(json.dumps({**summary, "results": rows}))
+        print(dumps({**summary, "results": rows}))
     else:
         rows = [["mutant", "cell", "pass", "verdict", "first failing tensor", "case"]]
         for v in verdicts:
             verdict = "killed" if v.killed else "SURVIVED"
             where = f"{v.tensor} ({v.oracle})" if v.oracle else v.tensor
-            rows.append(
-                [v.mutant.name, v.mutant.cell, v.to_json()["pass"], verdict, where, v.case_id]
-            )
+            rows.append([v.mutant.name, v.mutant.cell, v.where, verdict, where, v.case_id])
         print(format_table(rows))
         print(f"\nkilled {killed}/{len(verdicts)} mutants: kill rate {100 * rate:.1f}%")
     return 0 if killed == len(verdicts) else 1

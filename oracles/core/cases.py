@@ -92,8 +92,13 @@ class Case:
             args += ["--param-fill", repr(self.param_fill)]
         return args
 
-    def command(self, oracles: str | None = None) -> str:
-        extra = ["--oracles", oracles] if oracles else []
+    def command(self, oracle: str | None = None) -> str:
+        """The one-line command that compares this case (with ``oracle`` alone: a name, or
+        ``FRAMEWORK=MODULE:ATTR`` for a user's module)."""
+        extra = []
+        if oracle:
+            framework, replaced, _ = oracle.partition("=")
+            extra = ["--oracles", framework] + (["--module", oracle] if replaced else [])
         return " ".join(["gradparity", "compare", *self.cli_args(), *extra])
 
     def to_json(self) -> dict[str, Any]:

@@ -6,6 +6,12 @@ class InputError(ValueError):
     prints it and exits 2."""
 
 
+class OracleMisconfigured(InputError):
+    """An oracle cannot be set up as asked: its builder does not import, or a user's module
+    (``--module``) does not import or does not fit the stock layer it replaces. The other
+    oracles still run; the CLI then prints this line and exits 2."""
+
+
 class OracleUnavailable(RuntimeError):
     """An oracle cannot run here (framework not installed or not loadable, no builder, a case
     its builder refuses); says why. A skip, not a failure."""

@@ -32,12 +32,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gradparity.core.edits import SourcePatch
+from gradparity.core.errors import OracleMisconfigured
+from gradparity.core.layers import check_parameters, check_results, fitting, load_layer
 from gradparity.core.net import Net
 from gradparity.core.objective import objective, target_weights
 from gradparity.core.program_net import PROGRAM_BUILDER, program_net
 from gradparity.core.registry import Builder, CellSpec
 from gradparity.core.stacking import stack_nets
-from gradparity.core.validate import logit_width
+from gradparity.core.validate import hidden_size, logit_width
 from gradparity.reference_impl.equations import Eq, differentiated, evaluate
 from gradparity.reference_impl.network import Problem
 from gradparity.reference_impl.stack import is_stacked, of_unit
@@ -79,6 +82,18 @@ class Framework:
     environment: Mapping[str, str] = field(default_factory=dict)  # for its worker process
     isolated: bool = True  # run in a worker process of its own (core.isolation)
     composes: bool = True  # its ops have "scan": it runs cells' step programs (core.program_net)
+    gradients: bool = True  # False: values only (an inference runtime has no autodiff)
+    mutants: str = ""  # "module:attribute" of its planted converter bugs (ConverterMutant)
+    facts: str = ""  # "module:attribute" of its layout facts (core.facts.Fact)
+    examples: str = ""  # "module:attribute" of its example modules (core.layers.ExampleModule)
+    refuses: Mapping[str, str] = field(default_factory=dict)
+    """dtype → why the framework cannot be certified in it (a skip with that reason)."""
+    suite: str = "grid"
+    """Which of the agreement suite's sample cases this framework runs: "grid", every one;
+    "networks", one per network (cell, hidden size, dtype, options: the case with the longest
+    sequence, then the largest batch), for a framework that compiles once per input shape, so
+    that every network it builds is checked once instead of compiled again for every batch and
+    sequence length of the grid."""
 
     def missing(self) -> str | None:
         """Why the framework cannot be imported (without importing it), or None."""
@@ -118,6 +133,44 @@ def _data_axes(name: str, value: np.ndarray) -> int:
     return 0
 
 
+def _with_layer(build: Callable[..., Net], builder: Builder, layer: str) -> Callable[..., Net]:
+    """``build`` with the user's module in place of its stock layer, checked to fit."""
+    if not builder.replaces:
+        raise OracleMisconfigured(
+            f"module {layer}: the builder {builder.target} has no stock layer to replace"
+        )
+    module = load_layer(layer)
+
+    def build_with_layer(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype):
+        with fitting(layer, builder.replaces, "constructing it"):
+            net = build(params, options, dtype, layer=module)
+        if net.parameters is None:
+            raise OracleMisconfigured(
+                f"module {layer}: the builder {builder.target} cannot check a replacement of"
+                f" {builder.replaces} (its Net has no parameters())"
+            )
+        with fitting(layer, builder.replaces, "reading its parameters"):
+            found = net.parameters()
+        expected = {name: np.shape(v) for name, v in net.layout(params).items()}
+        check_parameters(layer, builder.replaces, found, expected)
+        return net
+
+    return build_with_layer
+
+
+def _shapes(tree: Mapping[str, Any]) -> dict[str, tuple[int | None, ...]]:
+    """Each tensor's shape (a traced tensor's axes that vary between calls: None)."""
+    return {name: tuple(np.shape(value)) for name, value in tree.items()}
+
+
+def _expected_results(width: int, x: Any, state0: Mapping[str, Any]) -> dict[str, tuple]:
+    """The shapes of the outputs and final states every implementation returns for inputs
+    ``x`` and initial states ``state0`` (arrays or traced tensors: read when called, since a
+    compiled ``f`` is reused for every problem of its network)."""
+    expected = {"outputs": (*np.shape(x)[:-1], width)}
+    return expected | {f"{s}_T": tuple(np.shape(v)) for s, v in state0.items()}
+
+
 class Runner:
     """The flows of one framework in this process: networks built once per key."""
 
@@ -125,37 +178,55 @@ class Runner:
         self.adapter = adapter
         self._nets: dict[tuple, Net] = {}
 
-    def net(self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None) -> Net:
+    def net(
+        self,
+        spec: CellSpec,
+        builder: Builder,
+        problem: Problem,
+        layer: str | None,
+        patch: SourcePatch | None = None,
+    ) -> Net:
+        """The network of ``problem``, built once per key; ``layer`` (``MODULE:ATTR``) is a
+        user's module in place of the builder's stock layer (``core.layers``)."""
         shapes = tuple((k, v.shape) for k, v in problem.params.items())
         dtype = str(problem.x.dtype)
-        key = (spec.name, builder.target, layer, shapes, dtype)
+        patched = patch is not None and patch.applies_to(builder.target)
+        key = (spec.name, builder.target, layer, patch if patched else None, shapes, dtype)
         key += (tuple(sorted(problem.options.items())),)
         if key not in self._nets:
-            extra = {"layer": layer} if layer else {}
             if builder == PROGRAM_BUILDER:
                 program = spec.program(problem.options)
 
                 def build(params, options, dtype):
                     return program_net(program, options, self.adapter.ops)
 
+            elif patched:
+                build = getattr(patch.load(), builder.target.partition(":")[2])
             else:
                 build = builder.load()
+            if layer:
+                build = _with_layer(build, builder, layer)
             if is_stacked(problem.options) and not builder.stacks:
                 nets = {
-                    unit: build(of_unit(problem.params, unit), problem.options, dtype, **extra)
+                    unit: build(of_unit(problem.params, unit), problem.options, dtype)
                     for unit in spec.units(problem.options)
                 }
                 ops = self.adapter.ops
                 self._nets[key] = stack_nets(nets, ops["flip_time"], ops["concat"])
             else:
-                self._nets[key] = build(problem.params, problem.options, dtype, **extra)
+                self._nets[key] = build(problem.params, problem.options, dtype)
         return self._nets[key]
 
     def prepare_cell(
-        self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None = None
+        self,
+        spec: CellSpec,
+        builder: Builder,
+        problem: Problem,
+        layer: str | None = None,
+        patch: SourcePatch | None = None,
     ) -> tuple[Net, Callable[[], tuple[Any, dict[str, Any]]]]:
         """The network and a thunk computing ``(aux, grads)`` in framework tensors."""
-        net = self.net(spec, builder, problem, layer)
+        net = self.net(spec, builder, problem, layer, patch)
         ops = self.adapter.ops
         params = net.layout(problem.params)
         leaves = {f"p/{k}": v for k, v in params.items()}
@@ -165,11 +236,16 @@ class Runner:
         classes = logit_width(spec, problem)
         constants = {"weights": target_weights(problem.targets, classes, problem.x.dtype)}
         constants |= {f"probe/{k}": v for k, v in problem.probes.items()}
+        width = spec.output_width(hidden_size(spec, problem), problem.options)
 
         def f(L, C):
             fw = {k: L[f"p/{k}"] for k in params}
             state0 = {s: L[f"s/{s}"] for s in problem.state0}
             outputs, final = net.forward(fw, L["x"], state0)
+            if layer:  # a user's module: what it returned has the stock layer's shapes
+                returned = {"outputs": outputs, **{f"{s}_T": v for s, v in final.items()}}
+                expected = _expected_results(width, L["x"], state0)
+                check_results(layer, builder.replaces, _shapes(returned), expected)
             head = {k: L[f"h/{k}"] for k in problem.head}
             probes = {k.removeprefix("probe/"): v for k, v in C.items() if k != "weights"}
             total, loss = objective(ops, outputs, final, head, C["weights"], probes)
@@ -184,12 +260,23 @@ class Runner:
         return net, self.adapter.prepare(f, leaves, constants, key, open_axes)
 
     def run_cell(
-        self, spec: CellSpec, builder: Builder, problem: Problem, layer: str | None = None
+        self,
+        spec: CellSpec,
+        builder: Builder,
+        problem: Problem,
+        layer: str | None = None,
+        patch: SourcePatch | None = None,
     ) -> Arrays:
         """Every tensor of ``problem``: values, and gradients named as the reference's."""
-        net, thunk = self.prepare_cell(spec, builder, problem, layer)
-        aux, grads = self.adapter.to_numpy(thunk())
+        net, thunk = self.prepare_cell(spec, builder, problem, layer, patch)
+        if layer:
+            with fitting(layer, builder.replaces, "calling it"):
+                aux, grads = self.adapter.to_numpy(thunk())
+        else:
+            aux, grads = self.adapter.to_numpy(thunk())
         result = dict(aux)
+        if not grads:  # an inference runtime: values only
+            return result
         params = {k.removeprefix("p/"): v for k, v in grads.items() if k.startswith("p/")}
         canonical = net.to_canonical(params)
         missing = [k for k in problem.params if k not in canonical]

@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-from gradparity.core.cases import tensor_kind
+import numpy as np
+
+from gradparity.core.cases import Case, tensor_kind
 from gradparity.core.compare import Comparison, compare_tensor
-from gradparity.core.errors import OracleCrashed, OracleUnavailable
+from gradparity.core.edits import SourcePatch
+from gradparity.core.errors import (
+    InputError,
+    OracleCrashed,
+    OracleMisconfigured,
+    OracleUnavailable,
+)
 from gradparity.core.registry import CellSpec
 from gradparity.core.tolerances import tolerance
 from gradparity.core.validate import validate_problem
@@ -26,28 +34,61 @@ Tensors = dict[str, Any]
 class Oracle(Protocol):
     name: str
     gradient_kind: str
-    computes_values: bool
+    computes_values: bool  # False: gradients only (the numerical oracles)
+    computes_gradients: bool  # False: values only (an inference runtime)
 
     def unsupported(self, spec: CellSpec) -> str | None: ...
 
+    def ready(self) -> None:
+        """Load what the oracle needs (a framework), so that timing its runs leaves it out."""
+
     def run(
-        self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None
-    ) -> Tensors: ...
+        self,
+        spec: CellSpec,
+        problem: Problem,
+        reference: ModuleType | None = None,
+        patch: SourcePatch | None = None,
+    ) -> Tensors:
+        """``reference`` replaces the registered reference module (a planted bug), which only
+        the numerical oracles use; ``patch`` edits a framework's builder module (a planted
+        converter bug), which only that framework uses."""
 
 
 @dataclass
 class Report:
+    """What one comparison run found. ``agree``: something was compared, every comparison is
+    within its tolerance and no oracle failed or was misconfigured."""
+
     comparisons: list[Comparison] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # oracle -> why it did not run
     errors: dict[str, str] = field(default_factory=dict)  # oracle -> how it failed to compute
+    broken: dict[str, str] = field(default_factory=dict)  # oracle -> why it cannot be set up
     ran: list[str] = field(default_factory=list)  # the implementations run, in order
+    case: Case | None = None  # the case compared, or
+    fixture: str | None = None  # the fixture reproduced (its path, or a shipped name)
 
     @property
     def agree(self) -> bool:
-        return bool(self.comparisons) and not self.errors and all(c.ok for c in self.comparisons)
+        if self.errors or self.broken:
+            return False
+        return bool(self.comparisons) and all(c.ok for c in self.comparisons)
 
     def failures(self) -> list[Comparison]:
         return [c for c in self.comparisons if not c.ok]
+
+    def failure_messages(self) -> list[str]:
+        """Each failing comparison's full message, with the command that reproduces it."""
+        case = self.case
+        if case is not None:
+            return [c.message(case.id, case.command(c.oracle)) for c in self.failures()]
+        command = f"gradparity reproduce {self.fixture}"
+        return [c.message(str(self.fixture), command) for c in self.failures()]
+
+    def messages(self) -> list[str]:
+        """The failure messages, then each oracle that failed or could not be set up."""
+        found = self.failure_messages()
+        found += [f"{name} failed: {error}" for name, error in self.errors.items()]
+        return found + [f"{name} cannot be set up: {why}" for name, why in self.broken.items()]
 
 
 def kind_for(oracle: Oracle, tensor: str) -> str:
@@ -56,8 +97,10 @@ def kind_for(oracle: Oracle, tensor: str) -> str:
 
 
 def oracle_tensors(oracle: Oracle, names: Iterable[str]) -> list[str]:
-    """The tensors of ``names`` that ``oracle`` computes (the numerical ones: gradients)."""
-    return [n for n in names if oracle.computes_values or tensor_kind(n) == "gradient"]
+    """The tensors of ``names`` that ``oracle`` computes (the numerical ones: gradients; an
+    inference runtime: values)."""
+    wanted = {"gradient": oracle.computes_gradients, "value": oracle.computes_values}
+    return [n for n in names if wanted[tensor_kind(n)]]
 
 
 def run_reference(spec: CellSpec, problem: Problem, cell: ModuleType | None = None) -> Tensors:
@@ -73,28 +116,40 @@ def run_oracles(
     report: Report,
     explicit: bool,
     cell: ModuleType | None = None,
+    patch: SourcePatch | None = None,
 ) -> dict[str, Tensors]:
     """Each oracle's tensors of ``problem``. An oracle that cannot run is skipped with its
-    reason (an error when it was asked for by name: ``explicit``); one that fails while
-    computing is recorded in ``report.errors``."""
+    reason (an error when the oracles were asked for by name, ``explicit``, and none of them
+    can run); one that cannot be set up
+    (its builder or a user's module: ``OracleMisconfigured``) is recorded in ``report.broken``;
+    one that fails while computing, in ``report.errors``."""
     validate_problem(spec, problem)
     for oracle in oracles:  # frameworks that load in worker processes start loading together
         if oracle.unsupported(spec) is None and hasattr(oracle, "start"):
             oracle.start()
-    runs = {}
+    runs, unavailable = {}, {}
     for oracle in oracles:
         try:
             reason = oracle.unsupported(spec)
             if reason:
                 raise OracleUnavailable(reason)
-            runs[oracle.name] = oracle.run(spec, problem, cell)
+            runs[oracle.name] = oracle.run(spec, problem, cell, patch)
         except OracleUnavailable as reason:
-            if explicit:
-                message = f"oracle {oracle.name} cannot run cell {spec.name}: {reason}"
-                raise OracleUnavailable(message) from None
-            report.skipped[oracle.name] = str(reason)
+            unavailable[oracle.name] = str(reason)
         except OracleCrashed as error:
             report.errors[oracle.name] = str(error)
+        except OracleMisconfigured as error:
+            report.broken[oracle.name] = str(error)
+        except InputError:
+            raise
+        except Exception as error:  # the oracle failed on this case; the others still run
+            report.errors[oracle.name] = f"{oracle.name} raised {type(error).__name__}: {error}"
+    if explicit and unavailable and len(unavailable) == len(oracles):
+        name, reason = next(iter(unavailable.items()))
+        message = f"oracle {name} cannot run cell {spec.name}: {reason}"
+        more = len(unavailable) - 1
+        raise OracleUnavailable(message + (f" (and {more} more oracles cannot)" if more else ""))
+    report.skipped |= unavailable
     return runs
 
 
@@ -120,8 +175,14 @@ def compare_runs(
                     kind,
                     baseline[tensor],
                     tensors[tensor],
-                    tolerance(dtype, kind),
+                    tolerance(computed_dtype(dtype, tensors[tensor]), kind),
                     baseline=baseline_name,
                 )
             )
     return comparisons
+
+
+def computed_dtype(dtype: str, tensor: Any) -> str:
+    """The dtype whose tolerances apply: the case's, or float32 when the oracle could only
+    compute in float32 (an inference runtime without float64 kernels)."""
+    return "float32" if getattr(tensor, "dtype", None) == np.float32 else dtype

@@ -19,11 +19,14 @@ class Net:
     ``forward(params, x, state0) -> (outputs, final_states)`` with the framework's parameters
     as framework tensors, states keyed by canonical name;
     ``to_canonical(grads) -> canonical gradients`` from the gradients of the framework's
-    parameters (same keys as ``layout``'s result)."""
+    parameters (same keys as ``layout``'s result);
+    ``parameters() -> {framework name: shape}``: the module's own parameters, when it may be a
+    user's module in place of the stock layer (``core.layers``), to check that it fits."""
 
     layout: Callable[[Mapping[str, np.ndarray]], Arrays]
     forward: Callable[[Mapping[str, Any], Any, Mapping[str, Any]], tuple[Any, dict[str, Any]]]
     to_canonical: Callable[[Mapping[str, np.ndarray]], Arrays]
+    parameters: Callable[[], dict[str, tuple[int, ...]]] | None = None
 
 
 def identity(values: Mapping[str, np.ndarray]) -> Arrays:

@@ -18,7 +18,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from gradparity.core.errors import InputError
+from gradparity.core.errors import InputError, OracleMisconfigured
 from gradparity.reference_impl.program_cell import ProgramCell
 from gradparity.reference_impl.stack import Stack, is_stacked, qualify, unit_names
 from gradparity.reference_impl.step_program import (
@@ -74,10 +74,18 @@ class Builder:
     kind: str = "native"  # "native": the framework's own layer; "composed": from its primitives
     stacks: bool = False  # True: handles the layers/bidirectional options itself (natively);
     # False: the oracle stacks single-layer nets from this builder
+    replaces: str = ""
+    """The stock layer it builds (``torch.nn.LSTM``): a user's module claiming to be a drop-in
+    for it may take its place (the builder's ``layer`` argument, ``core.layers``)."""
 
     def load(self) -> Callable[..., Any]:
         module, _, function = self.target.partition(":")
-        return getattr(importlib.import_module(module), function)
+        try:
+            return getattr(importlib.import_module(module), function)
+        except (ImportError, AttributeError) as error:
+            raise OracleMisconfigured(
+                f"builder {self.target} cannot be imported: {type(error).__name__}: {error}"
+            ) from None
 
 
 @dataclass(frozen=True)

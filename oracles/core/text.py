@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable, Collection, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from gradparity.core.errors import InputError
 
 T = TypeVar("T")
+
+
+def strict(value: Any) -> Any:
+    """``value`` made strict JSON: a non-finite float (NaN, ±Infinity, which JSON has no words
+    for) becomes ``null``, and its dict gets ``"<key>_nonfinite": "nan" | "inf" | "-inf"``
+    saying what it was."""
+    if isinstance(value, dict):
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, float) and not math.isfinite(item):
+                cleaned[key] = None
+                cleaned[f"{key}_nonfinite"] = _nonfinite_word(item)
+            else:
+                cleaned[key] = strict(item)
+        return cleaned
+    if isinstance(value, list | tuple):
+        return [None if isinstance(v, float) and not math.isfinite(v) else strict(v) for v in value]
+    return value
+
+
+def _nonfinite_word(value: float) -> str:
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """Strict JSON of ``value`` (``strict``), never ``NaN`` or ``Infinity``."""
+    return json.dumps(strict(value), allow_nan=False, **options)
+
+
+def percent(fraction: float) -> str:
+    """A share as a percentage, capped: ``>1000%`` past ten times (a tolerance used by a wrong
+    gradient can be 10^15)."""
+    if not math.isfinite(fraction) or fraction > 10:
+        return ">1000%"
+    return f"{fraction:.0%}"
 
 
 def format_table(rows: Sequence[Sequence[str]]) -> str:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gradparity.core.errors import InputError
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table, strict
 from gradparity.derivation.check import check_derivation, free_names
 from gradparity.derivation.diagnose import shape_text
 from gradparity.derivation.forward import parse_shapes, read_forward, seeded_inputs
@@ -111,19 +110,9 @@ def format_report(report: DerivationReport) -> str:
     return "\n".join([*lines, "", verdict])
 
 
-def _finite(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)  # "inf"/"nan": strict JSON has no such numbers
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
-
-
 def report_json(report: DerivationReport) -> dict:
     first = report.first_offending
-    return _finite(
+    return strict(
         {
             "agree": report.ok,
             "output": report.output,
@@ -152,7 +141,7 @@ def derivation_command(
     for text in inputs:
         shapes.update(parse_shapes(text))
     report = check_files(forward, backward, output, shapes)
-    print(json.dumps(report_json(report)) if as_json else format_report(report))
+    print(dumps(report_json(report)) if as_json else format_report(report))
     return 0 if report.ok else 1
 
 

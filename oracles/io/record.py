@@ -3,7 +3,9 @@
 The fixture holds every input (parameters, x, initial states, head, targets, probes) and every
 tensor the implementation computed, with the versions and platform it ran on, so that anyone
 can ``gradparity reproduce`` it later. Its tolerances are the table's for the case's dtype: the
-gradient row overall, the value row for the forward tensors.
+gradient row overall, the value row for the forward tensors (the float32 row for a tensor the
+implementation computed in float32: an inference runtime without float64 kernels, which
+records values only).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from gradparity.checks import cached_oracle
 from gradparity.core.cases import Case, make_problem, tensor_kind
 from gradparity.core.errors import InputError
 from gradparity.core.files import write_atomically
-from gradparity.core.loop import run_reference
+from gradparity.core.loop import computed_dtype, run_reference
 from gradparity.core.tolerances import tolerance
 from gradparity.frameworks import all_frameworks
 from gradparity.versions import versions
 
 
 def recorders() -> tuple[str, ...]:
-    """The implementations that compute every tensor: the reference and each framework."""
+    """The implementations that compute every tensor (every value, for a values-only
+    framework): the reference and each framework."""
     return ("reference", *all_frameworks())
 
 
@@ -60,7 +63,7 @@ def fixture_data(case: Case, implementation: str, command: str) -> dict[str, Any
         tensors = run_reference(spec, problem)
     else:
         tensors = cached_oracle(case, implementation)
-    gradient, value = tolerance(case.dtype, "gradient"), tolerance(case.dtype, "value")
+    gradient = tolerance(case.dtype, "gradient")
     inputs = {"x": _listed(problem.x)} | {f"{s}0": _listed(v) for s, v in problem.state0.items()}
     head = {k: _listed(v) for k, v in problem.head.items()}
     head["targets"] = [int(t) for t in problem.targets]
@@ -79,11 +82,11 @@ def fixture_data(case: Case, implementation: str, command: str) -> dict[str, Any
         data["probes"] = {k: _listed(v) for k, v in problem.probes.items()}
     data["expected"] = {name: _listed(v) for name, v in tensors.items()}
     data["rtol"], data["atol"] = gradient.rtol, gradient.atol
-    data["tolerances"] = {
-        name: {"rtol": value.rtol, "atol": value.atol}
-        for name in tensors
-        if tensor_kind(name) == "value"
-    }
+    data["tolerances"] = {}
+    for name, tensor in tensors.items():
+        if tensor_kind(name) == "value":
+            value = tolerance(computed_dtype(case.dtype, tensor), "value")
+            data["tolerances"][name] = {"rtol": value.rtol, "atol": value.atol}
     data["recorded_with"] = environment(implementation, command)
     return data
 

@@ -55,11 +55,17 @@ class NumericalOracle:
     gradient_kind: str
     method: Method
     computes_values = False
+    computes_gradients = True
+
+    def ready(self) -> None:
+        """Nothing to load: the reference is NumPy."""
 
     def unsupported(self, spec: CellSpec) -> str | None:
         return None
 
-    def run(self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None):
+    def run(
+        self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None, patch=None
+    ):
         cell = spec.reference_for(problem.options, reference)
         base = problem.astype(self.method.dtype)
         weights = target_weights(problem.targets, logit_width(spec, problem), np.float64)

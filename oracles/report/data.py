@@ -14,6 +14,7 @@ from gradparity.catalog import all_cells, get_cell
 from gradparity.core.cases import Case
 from gradparity.core.compare import Comparison
 from gradparity.core.errors import InputError
+from gradparity.core.text import percent
 from gradparity.frameworks import all_oracles
 
 GROUPS = (
@@ -194,6 +195,6 @@ def summary_rows(points: Sequence[Point]) -> list[list[str]]:
                 group = [p for p in pair_points if p.dtype == dtype]
                 total = worst_by(group)[()]
                 errors = [_worst_error(group, kind) for kind in ("value", "gradient")]
-                counts = [f"{total.tolerance_used:.0%}", str(total.checks), str(total.known)]
+                counts = [percent(total.tolerance_used), str(total.checks), str(total.known)]
                 rows.append([cell, pair_label(pair), dtype, *errors, *counts, total.result])
     return rows

@@ -176,11 +176,13 @@ def render_markdown(data: ReportData, plots: Mapping[tuple[str, tuple[str, str]]
 
 
 def _is_report_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink() and path.suffix in (".md", ".png")
+    suffixes = (".md", ".png", ".jsonl", ".json")  # certify keeps its raw results too
+    return path.is_file() and not path.is_symlink() and path.suffix in suffixes
 
 
 def check_out(out: Path) -> None:
-    """``out`` can take a report: new, empty, or a previous report (only .md and .png files)."""
+    """``out`` can take a report: new, empty, or a previous report (only its .md, .png and raw
+    .jsonl/.json files)."""
     if out.is_symlink():
         raise InputError(f"--out {out} is a symbolic link; give a directory path")
     if out.exists():
@@ -199,16 +201,19 @@ def check_out(out: Path) -> None:
         raise InputError(f"--out {out}: cannot write in {parent}")
 
 
-def write_report(data: ReportData, out: Path) -> list[str]:
-    """report.md and the plots, staged beside ``out`` and renamed into place at the end: an
-    interrupted run leaves no partial report. Returns the files written."""
+def write_report(data: ReportData, out: Path, raw: Mapping[str, str] | None = None) -> list[str]:
+    """report.md and the plots (and ``raw``: file name → text), staged beside ``out`` and
+    renamed into place at the end: an interrupted run leaves no partial report. Returns the
+    files written."""
     check_out(out)
     written: list[str] = []
 
     def fill(staging: Path) -> None:
         plots = draw_plots(data, staging)
         (staging / REPORT_NAME).write_text(render_markdown(data, plots))
-        written.extend([REPORT_NAME, *plots.values()])
+        for name, text in (raw or {}).items():
+            (staging / name).write_text(text)
+        written.extend([REPORT_NAME, *plots.values(), *(raw or {})])
 
     write_directory_atomically(out, fill)
     return written

@@ -5,7 +5,6 @@ pair of framework oracles with each other."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from gradparity.commands.arguments import (
 )
 from gradparity.core.cases import Case, make_problem, tensor_names
 from gradparity.core.loop import Report, compare_runs, run_oracles, run_reference
-from gradparity.core.text import format_table
+from gradparity.core.text import dumps, format_table
 from gradparity.core.validate import DTYPES
 from gradparity.frameworks import all_oracles, default_oracles, get_oracle
 from gradparity.report.data import Point, Skipped, point_of, summary_rows
@@ -122,10 +121,11 @@ def case_points(
     comparisons = compare_runs(all_oracles(), names, reference, runs, case.dtype)
     frameworks = [n for n in runs if get_oracle(n).computes_values]
     for baseline, name in combinations(frameworks, 2):
-        pair = compare_runs(
-            all_oracles(), names, runs[baseline], {name: runs[name]}, case.dtype, baseline
+        shared = [n for n in names if n in runs[baseline] and n in runs[name]]
+        pair = {name: runs[name]}
+        comparisons += compare_runs(
+            all_oracles(), shared, runs[baseline], pair, case.dtype, baseline
         )
-        comparisons += pair
     points = []
     for comparison in comparisons:
         sides = [comparison.oracle, comparison.baseline]
@@ -163,7 +163,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     data = ReportData("gradparity report", sweep.describe(), points, skipped, clock)
     files = write_report(data, out)
     if args.json:
-        print(json.dumps(summary_json(data, out, files)))
+        print(dumps(summary_json(data, out, files)))
     else:
         wall, cpu = clock.elapsed()
         print(format_table(summary_rows(points)))

@@ -19,14 +19,16 @@ import zlib
 
 import pytest
 
-from gradparity.catalog import all_cells
+from gradparity.api import disagreement
+from gradparity.catalog import all_cells, get_cell
 from gradparity.checks import cached_oracle, cached_reference
 from gradparity.core.cases import tensor_names
 from gradparity.core.compare import compare_tensor
-from gradparity.core.errors import OracleUnavailable
-from gradparity.core.loop import kind_for, oracle_tensors
+from gradparity.core.errors import InputError, OracleMisconfigured, OracleUnavailable
+from gradparity.core.loop import computed_dtype, kind_for, oracle_tensors
 from gradparity.core.tolerances import tolerance
-from gradparity.frameworks import all_oracles, get_oracle
+from gradparity.frameworks import all_frameworks, all_oracles, get_oracle
+from gradparity.suite.plugin import selection
 
 
 def _split(case, oracle_name: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -48,17 +50,45 @@ arithmetic (same seeds and sizes) with truncation error on top, while complex st
 float32 reference exactly. ``gradparity compare --oracles fd --dtype float32`` still runs it."""
 
 
+def suite_skip(oracle_name: str, dtype: str) -> str | None:
+    """Why the suite leaves out ``oracle_name`` on ``dtype`` cases (``SUITE_SKIPS``, or a
+    dtype its framework refuses: ``Framework.refuses``), or None."""
+    if (oracle_name, dtype) in SUITE_SKIPS:
+        return SUITE_SKIPS[(oracle_name, dtype)]
+    framework = all_frameworks().get(oracle_name.partition("=")[0])
+    return framework.refuses.get(dtype) if framework is not None else None
+
+
+def _one_per_network(cases: list, name: str) -> list:
+    """The case with the longest sequence (then the largest batch) of each network."""
+    chosen: dict[str, object] = {}
+    for case in cases:
+        group = network_group(case, name)
+        best = chosen.get(group)
+        if best is None or (case.seq_len, case.batch) > (best.seq_len, best.batch):
+            chosen[group] = case
+    return [case for case in cases if chosen.get(network_group(case, name)) is case]
+
+
 def suite_pairs(cells=None, oracles=None) -> list:
-    """Every (case, oracle) of the suite: the registry's sample cases × every oracle."""
+    """Every (case, oracle) of the suite: the registry's sample cases (of ``cells``) × every
+    oracle (``oracles``, in that order; a framework whose ``suite`` is "networks": one case per
+    network)."""
+    for name in cells or ():
+        get_cell(name)  # an unknown cell is an error, not an empty suite
     specs = [s for s in all_cells().values() if cells is None or s.name in cells]
-    names = [n for n in all_oracles() if oracles is None or n in oracles]
-    return [
-        (case, name)
-        for spec in specs
-        for case in spec.sample_cases(spec)
-        for name in names
-        if (name, case.dtype) not in SUITE_SKIPS
-    ]
+    names = list(all_oracles()) if oracles is None else [get_oracle(n).name for n in oracles]
+    frameworks = all_frameworks()
+    pairs = []
+    for spec in specs:
+        cases = list(spec.sample_cases(spec))
+        for name in names:
+            framework = frameworks.get(name.partition("=")[0])
+            chosen = cases
+            if framework is not None and framework.suite == "networks":
+                chosen = _one_per_network(cases, name)
+            pairs += [(case, name) for case in chosen if suite_skip(name, case.dtype) is None]
+    return pairs
 
 
 def network_group(case, oracle_name: str) -> str:
@@ -72,9 +102,12 @@ def network_group(case, oracle_name: str) -> str:
 
 
 def pytest_generate_tests(metafunc) -> None:
-    cells = metafunc.config.getoption("gradparity_cells", None)
-    oracles = metafunc.config.getoption("gradparity_oracles", None)
-    pairs = suite_pairs(cells, oracles)
+    chosen = selection(metafunc.config)
+    try:
+        oracles = chosen.oracle_names(tuple(all_oracles()))
+        pairs = suite_pairs(chosen.cells, oracles)
+    except InputError as error:
+        raise pytest.UsageError(str(error)) from None
     if metafunc.definition.name == "test_agreement":
         params = [
             pytest.param(
@@ -98,22 +131,25 @@ def pytest_generate_tests(metafunc) -> None:
 
 
 def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
-    started = time.perf_counter()
     oracle = get_oracle(oracle_name)
     row = {"cell": case.cell, "case": case.id, "oracle": oracle_name, "dtype": case.dtype}
     try:
         reason = oracle.unsupported(case.spec)
         if reason:
             raise OracleUnavailable(reason)
+        oracle.ready()  # loading the framework is not the cell's time (CELL_BUDGET_SECONDS)
+        started = time.perf_counter()
         theirs = cached_oracle(case, oracle_name)
     except OracleUnavailable as error:
         results_log({**row, "skipped": str(error)})
         pytest.skip(str(error))
+    except OracleMisconfigured as error:
+        pytest.fail(str(error), pytrace=False)
     reference = cached_reference(case)
     comparisons = []
     for tensor in tensors:
         kind = kind_for(oracle, tensor)
-        tol = tolerance(case.dtype, kind)
+        tol = tolerance(computed_dtype(case.dtype, theirs[tensor]), kind)
         comparisons.append(
             compare_tensor(oracle_name, tensor, kind, reference[tensor], theirs[tensor], tol)
         )
@@ -133,6 +169,7 @@ def _compare(case, oracle_name: str, tensors: list[str], results_log) -> list:
                 "seconds": seconds,
                 "known_discrepancy": case.spec.discrepancy(oracle_name, tensor, case.dtype)
                 is not None,
+                **({} if comparison.ok else {"command": case.command(oracle_name)}),
             }
         )
     return comparisons
@@ -142,10 +179,8 @@ def test_agreement(case, oracle_name, results_log):
     checked, _ = _split(case, oracle_name)
     failures = [c for c in _compare(case, oracle_name, checked, results_log) if not c.ok]
     command = case.command(oracle_name)
-    assert not failures, (
-        f"{len(failures)} of {len(checked)} tensors disagree on {case.id}:\n\n"
-        + "\n\n".join(c.message(case.id, command) for c in failures)
-    )
+    messages = [c.message(case.id, command) for c in failures]
+    assert not failures, disagreement(case, messages, len(checked))
 
 
 def test_known_discrepancy(case, oracle_name, tensor, results_log):

@@ -1,11 +1,14 @@
 """TensorFlow as an oracle: Keras 3 layers on the TensorFlow backend loaded with the canonical
-weights (``cells.py``), TensorFlow's own TF 1.x cells (``tf1.py``), every other cell with a step
-program composed from TensorFlow's ops (``adapter.py``'s table, stepped with ``tf.scan``),
+weights (``gradparity.keras.cells``, the Keras builders every backend shares; ``cells.py`` sends
+a projected LSTM to TF 1.x), TensorFlow's own TF 1.x cells (``tf1.py``), every other cell with
+a step program composed from TensorFlow's ops (``adapter.py``'s table, stepped with ``tf.scan``),
 ``tf.GradientTape`` inside one ``tf.function`` per network. Importing this module does not
 import TensorFlow."""
 
 from gradparity.core.framework import Framework
 from gradparity.core.registry import Builder
+
+KERAS = "gradparity.keras.cells"
 
 FRAMEWORK = Framework(
     name="tf",
@@ -13,13 +16,18 @@ FRAMEWORK = Framework(
     requires=("tensorflow", "keras"),
     extra="tf",
     distributions=(("tensorflow-cpu", "tensorflow"), ("keras",)),
+    mutants="gradparity.tf.mutants:MUTANTS",
+    facts="gradparity.tf.facts:FACTS",
+    examples="gradparity.keras.examples:EXAMPLES",
     adapter="gradparity.tf.adapter:TFAdapter",
     builders={
-        "lstm": Builder("gradparity.tf.cells:lstm", stacks=True),
-        "dense": Builder("gradparity.tf.cells:dense"),
-        "gru": Builder("gradparity.tf.cells:gru", stacks=True),
-        "gru_reset_before": Builder("gradparity.tf.cells:gru_reset_before", stacks=True),
-        "rnn": Builder("gradparity.tf.cells:rnn", stacks=True),
+        "lstm": Builder("gradparity.tf.cells:lstm", stacks=True, replaces="keras.layers.LSTM"),
+        "dense": Builder(f"{KERAS}:dense", replaces="keras.layers.Dense"),
+        "gru": Builder(f"{KERAS}:gru", stacks=True, replaces="keras.layers.GRU"),
+        "gru_reset_before": Builder(
+            f"{KERAS}:gru_reset_before", stacks=True, replaces="keras.layers.GRU"
+        ),
+        "rnn": Builder(f"{KERAS}:rnn", stacks=True, replaces="keras.layers.SimpleRNN"),
         "peephole_lstm": Builder("gradparity.tf.tf1:peephole_lstm"),  # TF 1.x: diagonal only
     },
     environment={"KERAS_BACKEND": "tensorflow"},

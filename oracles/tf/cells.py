@@ -1,221 +1,36 @@
-"""Keras 3 native builders (TensorFlow backend): the canonical parameters loaded into Keras's
-own layers.
-
-Each builder builds the layers once (per cell, shapes, dtype and options) and returns a ``Net``
-(``core.net``): ``layout`` converts canonical parameters to the layers' trainable variables (named
-``<unit>/<variable>``), ``forward`` runs the layers on them with ``Layer.stateless_call`` (so the
-parameters are inputs of the traced step, not variables to assign), ``to_canonical`` converts
-their gradients back. This folder is the only place that knows Keras's layouts.
-"""
+"""TensorFlow's LSTM builder: ``keras.layers.LSTM`` on the TensorFlow backend (the Keras builder
+every backend shares, ``gradparity.keras.cells``), except with a projection, which Keras does not
+have: ``proj_size`` goes to TensorFlow's own TF 1.x ``LSTMCell(num_proj=P)`` (``tf1``). The other
+Keras cells of this oracle are ``gradparity.keras.cells``' builders themselves."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import keras
 import numpy as np
 
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
-from gradparity.reference_impl.gates import fuse, unfuse
-from gradparity.reference_impl.stack import is_stacked, of_unit, qualify, unit_names
-
-LSTM_GATES = ("i", "f", "g", "o")  # Keras's block order in kernel / recurrent_kernel / bias
-
-
-def _hidden(params: Mapping[str, np.ndarray], options: Mapping[str, Any], square: str) -> int:
-    """H, read off the square recurrent matrix ``square`` of the first unit."""
-    units = unit_names(options.get("layers", 1), options.get("bidirectional", False))
-    return of_unit(params, units[0])[square].shape[0]
+from gradparity.keras import cells as keras_cells
+from gradparity.reference_impl.stack import is_stacked
+from gradparity.tf.tf1 import lstm_cell
 
 
-def _keras_recurrent(
-    make_layer, params, options, dtype: str, states: tuple[str, ...], to_weights, from_weights
+def lstm(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
 ) -> Net:
-    """Keras recurrent layers for every layer of the stack, each wrapped in
-    ``keras.layers.Bidirectional`` when bidirectional (its backward layer is unit
-    ``l<k>_reverse``). ``make_layer()`` makes one layer (return_sequences and return_state on);
-    ``to_weights(unit_params)`` gives the values of its ``trainable_variables``, in order;
-    ``from_weights`` the canonical gradients of one unit from theirs."""
-    layers, bidirectional = options.get("layers", 1), options.get("bidirectional", False)
-    units = unit_names(layers, bidirectional)
-    stack, by_unit = [], {}
-    for k in range(layers):
-        first = of_unit(params, units[k * (2 if bidirectional else 1)])
-        input_size = first[next(iter(first))].shape[0]  # the unit's input weights come first
-        layer = make_layer()
-        if bidirectional:
-            layer = keras.layers.Bidirectional(layer, dtype=dtype)
-        layer.build((None, None, input_size))
-        stack.append(layer)
-        if bidirectional:
-            by_unit[f"l{k}"], by_unit[f"l{k}_reverse"] = layer.forward_layer, layer.backward_layer
-        else:
-            by_unit[units[k]] = layer
-    names = {
-        id(v): qualify(unit, v.name)
-        for unit, layer in by_unit.items()
-        for v in layer.trainable_variables
-    }
-    fixed = [[v.value for v in layer.non_trainable_variables] for layer in stack]
-
-    def layout(values):
-        named = {}
-        for unit in units:
-            variables = by_unit[unit].trainable_variables
-            weights = to_weights(of_unit(values, unit))
-            named |= {names[id(v)]: w for v, w in zip(variables, weights, strict=True)}
-        return named
-
-    def forward(weights, x, state0):
-        layer_input, final = x, {}
-        for k, layer in enumerate(stack):
-            layer_units = [u for u in units if u.split("_")[0] == (f"l{k}" if u else "")]
-            initial = [state0[qualify(u, s)] for u in layer_units for s in states]
-            trainable = [weights[names[id(v)]] for v in layer.trainable_variables]
-            results, _ = layer.stateless_call(
-                trainable, fixed[k], layer_input, initial_state=initial
-            )
-            layer_input, *finals = results
-            labels = [qualify(u, s) for u in layer_units for s in states]
-            final |= dict(zip(labels, finals, strict=True))
-        return layer_input, final
-
-    def to_canonical(grads):
-        canonical = {}
-        for unit in units:
-            unit_grads = [grads[names[id(v)]] for v in by_unit[unit].trainable_variables]
-            canonical |= {qualify(unit, k): v for k, v in from_weights(unit_grads).items()}
-        return canonical
-
-    return Net(layout, forward, to_canonical)
-
-
-def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
-    """``keras.layers.LSTM``: kernel = [W_i|W_f|W_g|W_o], recurrent_kernel likewise with U,
-    bias = [b_i|b_f|b_g|b_o] with forget_bias added to the f block."""
-    if options["proj_size"]:  # Keras has no projection: TensorFlow's own TF 1.x num_proj
-        if is_stacked(options):
-            raise OracleUnavailable("TF 1.x num_proj is wired for a single layer only")
-        from gradparity.tf.tf1 import projected_lstm
-
-        return projected_lstm(params, options, dtype)
-    hidden = _hidden(params, options, "U_i")
-
-    def make_layer():
-        return keras.layers.LSTM(hidden, return_sequences=True, return_state=True, dtype=dtype)
-
-    def to_weights(unit):
-        bias = fuse(unit, "b", LSTM_GATES).copy()
-        bias[hidden : 2 * hidden] += options["forget_bias"]
-        return [fuse(unit, "W", LSTM_GATES), fuse(unit, "U", LSTM_GATES), bias]
-
-    def from_weights(grads):
-        kernel, recurrent, bias = grads
-        return {
-            **unfuse(kernel, "W", LSTM_GATES),
-            **unfuse(recurrent, "U", LSTM_GATES),
-            **unfuse(bias, "b", LSTM_GATES),
-        }
-
-    return _keras_recurrent(
-        make_layer, params, options, dtype, ("h", "c"), to_weights, from_weights
+    """``keras.layers.LSTM``; with ``proj_size`` P, ``LSTMCell(num_proj=P, forget_bias=…)``: h
+    (the cell's m) is [B, P]. ``layer``: a user's drop-in for ``keras.layers.LSTM``."""
+    if not options["proj_size"]:
+        return keras_cells.lstm(params, options, dtype, layer)
+    if layer is not None:
+        raise OracleUnavailable(
+            "with proj_size the tf oracle runs TF 1.x LSTMCell(num_proj), not keras.layers.LSTM,"
+            " so a module in place of keras.layers.LSTM is not checked there"
+        )
+    if is_stacked(options):
+        raise OracleUnavailable("TF 1.x num_proj is wired for a single layer only")
+    return lstm_cell(
+        params, dtype, num_proj=options["proj_size"], forget_bias=options["forget_bias"]
     )
-
-
-def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
-    """``keras.layers.Dense``: kernel = W, bias = b, activation by name."""
-    input_size, hidden = params["W"].shape
-    layer = keras.layers.Dense(hidden, activation=options["activation"], dtype=dtype)
-    layer.build((None, input_size))
-
-    def layout(values):
-        return {"kernel": values["W"], "bias": values["b"]}
-
-    def forward(weights, x, state0):
-        outputs, _ = layer.stateless_call([weights["kernel"], weights["bias"]], [], x)
-        return outputs, {}
-
-    def to_canonical(grads):
-        return {"W": grads["kernel"], "b": grads["bias"]}
-
-    return Net(layout, forward, to_canonical)
-
-
-GRU_GATES = ("z", "r", "n")  # Keras's block order (it calls the candidate "h")
-
-
-def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
-    """``keras.layers.GRU(reset_after=True)``: kernel = [W_z|W_r|W_n], recurrent_kernel likewise
-    with U, bias [2, 3H] with row 0 = [bx_z|bx_r|bx_n] (input) and row 1 the recurrent bh."""
-    hidden = _hidden(params, options, "U_r")
-
-    def make_layer():
-        return keras.layers.GRU(
-            hidden, reset_after=True, return_sequences=True, return_state=True, dtype=dtype
-        )
-
-    def to_weights(unit):
-        bias = np.stack([fuse(unit, "bx", GRU_GATES), fuse(unit, "bh", GRU_GATES)])
-        return [fuse(unit, "W", GRU_GATES), fuse(unit, "U", GRU_GATES), bias]
-
-    def from_weights(grads):
-        kernel, recurrent, bias = grads
-        return {
-            **unfuse(kernel, "W", GRU_GATES),
-            **unfuse(recurrent, "U", GRU_GATES),
-            **unfuse(bias[0], "bx", GRU_GATES),
-            **unfuse(bias[1], "bh", GRU_GATES),
-        }
-
-    return _keras_recurrent(make_layer, params, options, dtype, ("h",), to_weights, from_weights)
-
-
-def gru_reset_before(
-    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
-) -> Net:
-    """``keras.layers.GRU(reset_after=False)``: kernel = [W_z|W_r|W_n], recurrent_kernel
-    likewise with U, bias = [b_z|b_r|b_n] (one vector, [3H])."""
-    hidden = _hidden(params, options, "U_r")
-
-    def make_layer():
-        return keras.layers.GRU(
-            hidden, reset_after=False, return_sequences=True, return_state=True, dtype=dtype
-        )
-
-    def to_weights(unit):
-        return [fuse(unit, p, GRU_GATES) for p in ("W", "U", "b")]
-
-    def from_weights(grads):
-        kernel, recurrent, bias = grads
-        return {
-            **unfuse(kernel, "W", GRU_GATES),
-            **unfuse(recurrent, "U", GRU_GATES),
-            **unfuse(bias, "b", GRU_GATES),
-        }
-
-    return _keras_recurrent(make_layer, params, options, dtype, ("h",), to_weights, from_weights)
-
-
-def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
-    """``keras.layers.SimpleRNN``: kernel = W, recurrent_kernel = U, bias = b, activation by
-    name."""
-    hidden = _hidden(params, options, "U")
-
-    def make_layer():
-        return keras.layers.SimpleRNN(
-            hidden,
-            activation=options["activation"],
-            return_sequences=True,
-            return_state=True,
-            dtype=dtype,
-        )
-
-    def to_weights(unit):
-        return [unit["W"], unit["U"], unit["b"]]
-
-    def from_weights(grads):
-        return dict(zip(("W", "U", "b"), grads, strict=True))
-
-    return _keras_recurrent(make_layer, params, options, dtype, ("h",), to_weights, from_weights)

@@ -1,6 +1,6 @@
 """TensorFlow's own TF 1.x ``LSTMCell`` (the legacy module TF 2.x still ships,
 ``tensorflow.python.keras.layers.legacy_rnn.rnn_cell_impl``): with a projection (``num_proj``)
-for ``lstm --option proj_size=P``, and with diagonal peepholes and a cell clip for
+for ``lstm --option proj_size=P`` (``cells.lstm``), and with diagonal peepholes and a cell clip for
 ``peephole_lstm``.
 
 kernel [I+W, 4H] = vstack(W; U) and bias [4H] in the order i, j (= g), f, o; forget_bias is
@@ -34,7 +34,7 @@ def _legacy():
     return rnn_cell_impl
 
 
-def _lstm_cell(params: Mapping[str, np.ndarray], dtype: str, **cell_options: Any) -> Net:
+def lstm_cell(params: Mapping[str, np.ndarray], dtype: str, **cell_options: Any) -> Net:
     rnn_cell_impl = _legacy()
     input_size, hidden = params["W_i"].shape
     with warnings.catch_warnings():
@@ -89,19 +89,12 @@ def _lstm_cell(params: Mapping[str, np.ndarray], dtype: str, **cell_options: Any
     return Net(layout, forward, to_canonical)
 
 
-def projected_lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
-    """``LSTMCell(num_proj=P, forget_bias=…)``: h (the cell's m) is [B, P]."""
-    return _lstm_cell(
-        params, dtype, num_proj=options["proj_size"], forget_bias=options["forget_bias"]
-    )
-
-
 def peephole_lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
     """``LSTMCell(use_peepholes=True, cell_clip=…, forget_bias=…)``: diagonal peepholes only."""
     if options["peepholes"] != "diagonal":
         raise OracleUnavailable("TF 1.x LSTMCell has only diagonal peepholes")
     clip = options["cell_clip"]
-    return _lstm_cell(
+    return lstm_cell(
         params,
         dtype,
         use_peepholes=True,

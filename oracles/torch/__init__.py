@@ -12,11 +12,14 @@ FRAMEWORK = Framework(
     requires=("torch",),
     extra="torch",
     distributions=(("torch",),),
+    mutants="gradparity.torch.mutants:MUTANTS",
+    facts="gradparity.torch.facts:FACTS",
+    examples="gradparity.torch.examples:EXAMPLES",
     adapter="gradparity.torch.adapter:TorchAdapter",
     builders={
-        "lstm": Builder("gradparity.torch.cells:lstm", stacks=True),
-        "dense": Builder("gradparity.torch.cells:dense"),
-        "gru": Builder("gradparity.torch.cells:gru", stacks=True),
-        "rnn": Builder("gradparity.torch.cells:rnn", stacks=True),
+        "lstm": Builder("gradparity.torch.cells:lstm", stacks=True, replaces="torch.nn.LSTM"),
+        "dense": Builder("gradparity.torch.cells:dense", replaces="torch.nn.Linear"),
+        "gru": Builder("gradparity.torch.cells:gru", stacks=True, replaces="torch.nn.GRU"),
+        "rnn": Builder("gradparity.torch.cells:rnn", stacks=True, replaces="torch.nn.RNN"),
     },
 )

@@ -18,6 +18,7 @@ from torch.func import functional_call
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
 from gradparity.reference_impl.gates import fuse, unfuse
+from gradparity.reference_impl.gru import hidden_biases
 from gradparity.reference_impl.stack import of_unit, qualify, unit_names
 
 LSTM_GATES = ("i", "f", "g", "o")  # torch's block order in weight_ih / weight_hh / biases
@@ -31,19 +32,21 @@ def _native_recurrent(
     states: tuple[str, ...],
     to_module,
     from_module,
+    layer=None,
     **module_options,
 ) -> Net:
     """A torch RNN module (``nn.LSTM``, ``nn.GRU``, ``nn.RNN``) with all its layers and
     directions: unit ``l1_reverse`` is torch's suffix ``_l1_reverse``, the single unit ``_l0``.
     ``to_module(unit_params)`` gives ``{"weight_ih": …, "weight_hh": …, "bias_ih": …,
     "bias_hh": …}``; ``from_module`` converts their gradients back. Initial and final states
-    are stacked in torch's order: l0, l0_reverse, l1, …"""
+    are stacked in torch's order: l0, l0_reverse, l1, …; ``layer`` (a user's drop-in module)
+    is constructed and called as ``module_class`` would be."""
     layers, bidirectional = options.get("layers", 1), options.get("bidirectional", False)
     units = unit_names(layers, bidirectional)
     suffixes = {u: "_" + (u or "l0") for u in units}
     first = of_unit(params, units[0])
     input_size, hidden = first[next(iter(first))].shape
-    module = module_class(
+    module = (layer or module_class)(
         input_size,
         hidden,
         num_layers=layers,
@@ -62,7 +65,8 @@ def _native_recurrent(
     def forward(weights, x, state0):
         initial = [torch.stack([state0[qualify(u, s)] for u in units]) for s in states]
         arguments = (x, tuple(initial) if len(states) > 1 else initial[0])
-        outputs, final = functional_call(module, dict(weights), arguments)
+        returned = functional_call(module, dict(weights), arguments)
+        outputs, final = _returned(returned, len(states))
         final = final if len(states) > 1 else (final,)
         named = {}
         for state, stacked in zip(states, final, strict=True):
@@ -76,7 +80,43 @@ def _native_recurrent(
             canonical |= {qualify(unit, k): v for k, v in from_module(unit_grads).items()}
         return canonical
 
-    return Net(layout, forward, to_canonical)
+    return Net(layout, forward, to_canonical, _parameters(module))
+
+
+def _returned(returned: Any, states: int) -> tuple[Any, Any]:
+    """``(output, h_n)`` or ``(output, (h_n, c_n))`` as torch's modules return them; another
+    structure (a user's module that does not fit) is a TypeError saying what came back."""
+    if isinstance(returned, tuple) and len(returned) == 2:
+        final = returned[1]
+        if states == 1 or (isinstance(final, tuple) and len(final) == states):
+            return returned
+    expected = "(output, h_n)" if states == 1 else "(output, (h_n, c_n))"
+    raise TypeError(f"it returned {_structure(returned)}, expected {expected}")
+
+
+def _structure(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {list(value.shape)}"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of ({', '.join(_structure(v) for v in value)})"
+    return f"a {type(value).__name__}"
+
+
+def _parameters(module: torch.nn.Module):
+    return lambda: {name: tuple(p.shape) for name, p in module.named_parameters()}
+
+
+def _split_bias(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """torch's ``bias_ih`` and ``bias_hh`` for one canonical bias: both nonzero (``bias_hh`` is
+    half the bias reversed, ``bias_ih`` the rest), so that a module that drops either one, or
+    adds it to the wrong gate, gives different values."""
+    bias_hh = bias[::-1] / 2
+    return bias - bias_hh, bias_hh
+
+
+def _bias_gradient(grads: Mapping[str, np.ndarray]) -> np.ndarray:
+    """dL/db: both biases' gradients equal it; their mean is off if either one is wrong."""
+    return (grads["bias_ih"] + grads["bias_hh"]) / 2
 
 
 def _hidden_size(params: Mapping[str, np.ndarray]) -> int:
@@ -84,12 +124,14 @@ def _hidden_size(params: Mapping[str, np.ndarray]) -> int:
     return next(iter(params.values())).shape[-1]
 
 
-def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def lstm(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """``nn.LSTM``: weight_ih = [W_i|W_f|W_g|W_o]ᵀ, weight_hh likewise with U, and with a
     projection weight_hr = W_pᵀ (``proj_size``).
 
-    torch adds two bias vectors; ``bias_ih`` carries b (plus forget_bias in the f block) and
-    ``bias_hh`` is zero. Both receive the same gradient, which is dL/db.
+    torch adds two bias vectors, which together carry b (plus forget_bias in the f block):
+    ``_split_bias``.
     """
 
     if options["proj_size"] >= _hidden_size(params):
@@ -99,11 +141,12 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
         bias = fuse(unit, "b", LSTM_GATES).copy()
         hidden = unit["W_i"].shape[1]
         bias[hidden : 2 * hidden] += options["forget_bias"]
+        bias_ih, bias_hh = _split_bias(bias)
         weights = {
             "weight_ih": fuse(unit, "W", LSTM_GATES).T,
             "weight_hh": fuse(unit, "U", LSTM_GATES).T,
-            "bias_ih": bias,
-            "bias_hh": np.zeros_like(bias),
+            "bias_ih": bias_ih,
+            "bias_hh": bias_hh,
         }
         if "W_p" in unit:
             weights["weight_hr"] = unit["W_p"].T  # torch: h = (o ∘ tanh c) @ weight_hrᵀ
@@ -113,7 +156,7 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
         canonical = {
             **unfuse(grads["weight_ih"].T, "W", LSTM_GATES),
             **unfuse(grads["weight_hh"].T, "U", LSTM_GATES),
-            **unfuse(grads["bias_ih"], "b", LSTM_GATES),
+            **unfuse(_bias_gradient(grads), "b", LSTM_GATES),
         }
         if "weight_hr" in grads:
             canonical["W_p"] = grads["weight_hr"].T
@@ -127,6 +170,7 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
         ("h", "c"),
         to_module,
         from_module,
+        layer,
         proj_size=options["proj_size"],
     )
 
@@ -139,10 +183,12 @@ ACTIVATIONS = {
 }
 
 
-def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def dense(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """``nn.Linear`` (weight = Wᵀ) followed by the activation."""
     in_features, out_features = params["W"].shape
-    module = torch.nn.Linear(in_features, out_features, dtype=getattr(torch, dtype))
+    module = (layer or torch.nn.Linear)(in_features, out_features, dtype=getattr(torch, dtype))
     activation = ACTIVATIONS[options["activation"]]
 
     def layout(values):
@@ -154,22 +200,25 @@ def dense(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: s
     def to_canonical(grads):
         return {"W": grads["weight"].T, "b": grads["bias"]}
 
-    return Net(layout, forward, to_canonical)
+    return Net(layout, forward, to_canonical, _parameters(module))
 
 
 GRU_GATES = ("r", "z", "n")  # torch's block order in weight_ih / weight_hh / biases
 
 
-def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def gru(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """``nn.GRU`` (reset after the product): weight_ih = [W_r|W_z|W_n]ᵀ, weight_hh likewise
-    with U, bias_ih = [bx_r|bx_z|bx_n], bias_hh = [bh_r|bh_z|bh_n]."""
+    with U, bias_ih = [bx_r|bx_z|bx_n], bias_hh = [bh_r|bh_z|bh_n] (its n block zero, its
+    gradient dropped, when the cell has no bh_n)."""
 
     def to_module(unit):
         return {
             "weight_ih": fuse(unit, "W", GRU_GATES).T,
             "weight_hh": fuse(unit, "U", GRU_GATES).T,
             "bias_ih": fuse(unit, "bx", GRU_GATES),
-            "bias_hh": fuse(unit, "bh", GRU_GATES),
+            "bias_hh": hidden_biases(unit),  # a zero n block without bh_n
         }
 
     def from_module(grads):
@@ -180,26 +229,30 @@ def gru(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
             **unfuse(grads["bias_hh"], "bh", GRU_GATES),
         }
 
-    return _native_recurrent(torch.nn.GRU, params, options, dtype, ("h",), to_module, from_module)
+    return _native_recurrent(
+        torch.nn.GRU, params, options, dtype, ("h",), to_module, from_module, layer
+    )
 
 
-def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:
+def rnn(
+    params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str, layer=None
+) -> Net:
     """``nn.RNN(nonlinearity=activation)``: weight_ih = Wᵀ, weight_hh = Uᵀ.
 
-    torch adds two bias vectors; ``bias_ih`` carries b and ``bias_hh`` is zero. Both receive the
-    same gradient, which is dL/db.
+    torch adds two bias vectors, which together carry b: ``_split_bias``.
     """
 
     def to_module(unit):
+        bias_ih, bias_hh = _split_bias(unit["b"])
         return {
             "weight_ih": unit["W"].T,
             "weight_hh": unit["U"].T,
-            "bias_ih": unit["b"],
-            "bias_hh": np.zeros_like(unit["b"]),
+            "bias_ih": bias_ih,
+            "bias_hh": bias_hh,
         }
 
     def from_module(grads):
-        return {"W": grads["weight_ih"].T, "U": grads["weight_hh"].T, "b": grads["bias_ih"]}
+        return {"W": grads["weight_ih"].T, "U": grads["weight_hh"].T, "b": _bias_gradient(grads)}
 
     return _native_recurrent(
         torch.nn.RNN,
@@ -209,5 +262,6 @@ def rnn(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str
         ("h",),
         to_module,
         from_module,
+        layer,
         nonlinearity=options["activation"],
     )

@@ -1,0 +1,42 @@
+"""Example Keras layers for ``--module`` (``Framework.examples`` of ``tf``, ``keras_jax`` and
+``keras_torch``): a drop-in for ``keras.layers.LSTM``, one with a planted bug, and one that does
+not fit ``keras.layers.GRU``. Keras layers in a ``Bidirectional`` wrapper are rebuilt from their
+config, so a user's layer class must be registered with
+``keras.saving.register_keras_serializable`` (Keras's own contract), as these are."""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="gradparity_examples")
+class LSTM(keras.layers.LSTM):
+    """``keras.layers.LSTM`` itself, under a name of a user's package: it must agree."""
+
+
+@keras.saving.register_keras_serializable(package="gradparity_examples")
+class LSTMWithReluCandidate(keras.layers.LSTM):
+    """A kernel that hard-codes ReLU for the candidate and the output squashing: the planted
+    bug, caught on the outputs."""
+
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(units, activation="relu", **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activation")
+        return config
+
+
+@keras.saving.register_keras_serializable(package="gradparity_examples")
+class GRUWithoutBias(keras.layers.GRU):
+    """No ``bias`` variable: it does not fit ``keras.layers.GRU``."""
+
+    def __init__(self, units, **kwargs):
+        kwargs.pop("use_bias", None)
+        super().__init__(units, use_bias=False, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("use_bias")
+        return config

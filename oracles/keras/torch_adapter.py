@@ -1,0 +1,153 @@
+"""The adapter of ``keras_torch`` (``core.framework``): torch's primitive ops (time stepped with a
+Python loop, as Keras's own generic loop does on this backend), and torch autograd, eagerly.
+The first run of each network is watched (``Narrowings``, a ``TorchFunctionMode``): a network
+that Keras computes in part in a narrower float than its inputs is refused
+(``backend.narrowed_reason``).
+``setup()`` checks that Keras really runs on torch (Keras reads ``KERAS_BACKEND`` once per
+process; this oracle's worker sets it, ``Framework.environment``)."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch.overrides import TorchFunctionMode
+
+from gradparity.core.errors import OracleUnavailable
+from gradparity.core.framework import map_tree
+from gradparity.core.process import thread_count
+from gradparity.keras.backend import keras_on, narrowed_reason
+
+BACKEND = "torch"
+
+OPS: dict[str, Callable[..., Any]] = {
+    "add": torch.add,
+    "subtract": torch.sub,
+    "schur": torch.mul,
+    "matmul": torch.matmul,
+    "divide": torch.div,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "exp": torch.exp,
+    "log": torch.log,
+    "reciprocal": torch.reciprocal,
+    "square": torch.square,
+    "negate": torch.neg,
+    "softmax": lambda x: torch.softmax(x, dim=-1),
+    "log_softmax": lambda x: torch.log_softmax(x, dim=-1),
+    "sum": torch.sum,
+    "add_const": lambda x, c: x + c,
+    "mul_const": lambda x, c: c * x,
+    "one_minus": lambda x: 1 - x,
+    "relu": torch.relu,
+    "mean": lambda x: torch.mean(x, dim=-1, keepdim=True),
+    "rsqrt": torch.rsqrt,
+    "clip": lambda x, c: torch.clamp(x, -c, c) if c > 0 else x,
+    "flip_time": lambda t: torch.flip(t, dims=[1]),
+    "concat": lambda ts: torch.cat(ts, dim=-1),
+}
+
+
+def scan(step: Callable, x: torch.Tensor, state0: dict, output: str) -> tuple:
+    """``step`` over the time axis of batch-first ``x``: (outputs [B, T, W], final states)."""
+    states, outputs = state0, []
+    for t in range(x.shape[1]):
+        states = step(states, x[:, t])
+        outputs.append(states[output])
+    return torch.stack(outputs, dim=1), states
+
+
+OPS["scan"] = scan
+
+
+def _tensors(tree: Any) -> list[torch.Tensor]:
+    if isinstance(tree, torch.Tensor):
+        return [tree]
+    if isinstance(tree, dict):
+        tree = list(tree.values())
+    if isinstance(tree, tuple | list):
+        return [t for item in tree for t in _tensors(item)]
+    return []
+
+
+def _caller() -> str:
+    """The two innermost frames of Keras's own code on the stack (the cast, and the Keras op
+    that casts), as ``function (keras/src/…:line)``."""
+    frames = [f for f in reversed(traceback.extract_stack()) if "/keras/src/" in f.filename]
+    where = [
+        f"{f.name} (keras/src/{f.filename.rsplit('/keras/src/', 1)[1]}:{f.lineno})"
+        for f in frames[:2]
+    ]
+    return " in ".join(where) or "outside Keras"
+
+
+class Narrowings(TorchFunctionMode):
+    """Records every torch function whose floating output is narrower than its widest floating
+    input (``found``: ``"float64 -> float32 at <Keras frame>"``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        inputs = [t for t in _tensors([args, kwargs or {}]) if t.is_floating_point()]
+        if inputs:
+            widest = max(inputs, key=lambda t: t.dtype.itemsize).dtype
+            for out in _tensors(result):
+                if out.is_floating_point() and out.dtype.itemsize < widest.itemsize:
+                    name = str(widest).removeprefix("torch.")
+                    narrow = str(out.dtype).removeprefix("torch.")
+                    self.found.append(f"{name} -> {narrow} at {_caller()}")
+                    break
+        return result
+
+
+class KerasTorchAdapter:
+    name = "keras_torch"
+    ops = OPS
+
+    def __init__(self) -> None:
+        self._checked: set[Hashable] = set()  # networks whose forward pass was watched
+
+    def setup(self) -> None:
+        if torch.get_num_threads() != thread_count():
+            torch.set_num_threads(thread_count())
+        keras_on(BACKEND)
+
+    def threads(self) -> dict[str, int]:
+        return {"torch": torch.get_num_threads(), "torch_interop": torch.get_num_interop_threads()}
+
+    def prepare(
+        self,
+        f: Callable,
+        leaves: Mapping[str, np.ndarray],
+        constants: Mapping[str, np.ndarray],
+        key: Hashable | None,
+        open_axes: Mapping[str, int],
+    ) -> Callable[[], tuple[Any, dict[str, Any]]]:
+        L = {k: torch.tensor(v, requires_grad=True) for k, v in leaves.items()}
+        C = {k: torch.as_tensor(v) for k, v in constants.items()}
+        names = list(L)
+
+        def thunk():
+            if key is None or key in self._checked:
+                total, aux = f(L, C)
+            else:  # the first run of a network: refused if Keras narrows a float in it
+                with Narrowings() as watch:
+                    total, aux = f(L, C)
+                if watch.found:
+                    raise OracleUnavailable(narrowed_reason(watch.found))
+                self._checked.add(key)
+            grads = torch.autograd.grad(
+                total, [L[n] for n in names], materialize_grads=True, allow_unused=True
+            )
+            return aux, dict(zip(names, grads, strict=True))
+
+        return thunk
+
+    def to_numpy(self, tree: Any) -> Any:
+        return map_tree(lambda tensor: tensor.detach().cpu().numpy(), tree)
