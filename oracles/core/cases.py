@@ -1,14 +1,16 @@
 """Cases: the sizes, seed, dtype and options of one comparison, and the seeded tensors they imply.
 
-Every tensor is drawn from its own generator seeded by the case seed and ``zlib.adler32`` of
-the cell and tensor names, so values are distinct per gate and per element, identical across
-processes, and adding a tensor to a cell does not change the others.
+Every tensor is drawn from its own generator seeded by the case seed and the bytes of the cell
+and tensor names (``"cell/tensor"``, all of them: NumPy's ``SeedSequence`` mixes the whole
+list), so values are distinct per gate, per unit and per element, identical across processes,
+and adding a tensor to a cell does not change the others. (A checksum of the name is not
+enough: ``zlib.adler32`` gives ``cifg_lstm/l0/W_f`` and ``cifg_lstm/l1/U_g`` the same value,
+which seeded two tensors alike; ``tests/test_harness.py`` checks every cell.)
 """
 
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -123,7 +125,7 @@ class Case:
 
 
 def _generator(case: Case, tensor: str) -> np.random.Generator:
-    return np.random.default_rng([case.seed, zlib.adler32(f"{case.cell}/{tensor}".encode())])
+    return np.random.default_rng([case.seed, *f"{case.cell}/{tensor}".encode()])
 
 
 def _uniform(case: Case, tensor: str, shape: tuple[int, ...], bound: float) -> np.ndarray:

@@ -23,58 +23,18 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 from jax._src import source_info_util
 from jax.extend.core import ClosedJaxpr, Jaxpr
 
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.framework import map_tree
 from gradparity.core.process import thread_count
+from gradparity.jax.adapter import OPS as JAX_OPS
 from gradparity.keras.backend import keras_on, narrowed_reason
 
 BACKEND = "jax"
 
-OPS: dict[str, Callable[..., Any]] = {
-    "add": jnp.add,
-    "subtract": jnp.subtract,
-    "schur": jnp.multiply,
-    "matmul": jnp.matmul,
-    "divide": jnp.divide,
-    "tanh": jnp.tanh,
-    "sigmoid": jax.nn.sigmoid,
-    "exp": jnp.exp,
-    "log": jnp.log,
-    "reciprocal": jnp.reciprocal,
-    "square": jnp.square,
-    "negate": jnp.negative,
-    "softmax": lambda x: jax.nn.softmax(x, axis=-1),
-    "log_softmax": lambda x: jax.nn.log_softmax(x, axis=-1),
-    "sum": jnp.sum,
-    "add_const": lambda x, c: x + c,
-    "mul_const": lambda x, c: c * x,
-    "one_minus": lambda x: 1 - x,
-    "relu": jax.nn.relu,
-    "mean": lambda x: jnp.mean(x, axis=-1, keepdims=True),
-    "rsqrt": lax.rsqrt,
-    "clip": lambda x, c: jnp.clip(x, -c, c) if c > 0 else x,
-    "flip_time": lambda t: jnp.flip(t, axis=1),
-    "concat": lambda ts: jnp.concatenate(ts, axis=-1),
-}
-
-
-def scan(step: Callable, x: jax.Array, state0: dict, output: str) -> tuple:
-    """``step`` over the time axis of batch-first ``x`` with ``lax.scan``: (outputs [B, T, W],
-    final states)."""
-
-    def body(states, x_t):
-        states = step(states, x_t)
-        return states, states[output]
-
-    final, outputs = lax.scan(body, state0, jnp.swapaxes(x, 0, 1))
-    return jnp.swapaxes(outputs, 0, 1), final
-
-
-OPS["scan"] = scan
+OPS = JAX_OPS  # the same primitive table as the ``jax`` oracle's
 
 
 def xla_flags(flags: str, threads: int) -> str:

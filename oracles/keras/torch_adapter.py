@@ -20,47 +20,11 @@ from gradparity.core.errors import OracleUnavailable
 from gradparity.core.framework import map_tree
 from gradparity.core.process import thread_count
 from gradparity.keras.backend import keras_on, narrowed_reason
+from gradparity.torch.adapter import OPS as TORCH_OPS
 
 BACKEND = "torch"
 
-OPS: dict[str, Callable[..., Any]] = {
-    "add": torch.add,
-    "subtract": torch.sub,
-    "schur": torch.mul,
-    "matmul": torch.matmul,
-    "divide": torch.div,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "exp": torch.exp,
-    "log": torch.log,
-    "reciprocal": torch.reciprocal,
-    "square": torch.square,
-    "negate": torch.neg,
-    "softmax": lambda x: torch.softmax(x, dim=-1),
-    "log_softmax": lambda x: torch.log_softmax(x, dim=-1),
-    "sum": torch.sum,
-    "add_const": lambda x, c: x + c,
-    "mul_const": lambda x, c: c * x,
-    "one_minus": lambda x: 1 - x,
-    "relu": torch.relu,
-    "mean": lambda x: torch.mean(x, dim=-1, keepdim=True),
-    "rsqrt": torch.rsqrt,
-    "clip": lambda x, c: torch.clamp(x, -c, c) if c > 0 else x,
-    "flip_time": lambda t: torch.flip(t, dims=[1]),
-    "concat": lambda ts: torch.cat(ts, dim=-1),
-}
-
-
-def scan(step: Callable, x: torch.Tensor, state0: dict, output: str) -> tuple:
-    """``step`` over the time axis of batch-first ``x``: (outputs [B, T, W], final states)."""
-    states, outputs = state0, []
-    for t in range(x.shape[1]):
-        states = step(states, x[:, t])
-        outputs.append(states[output])
-    return torch.stack(outputs, dim=1), states
-
-
-OPS["scan"] = scan
+OPS = TORCH_OPS  # the same primitive table as the ``torch`` oracle's
 
 
 def _tensors(tree: Any) -> list[torch.Tensor]:
