@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from gradparity.core.compare import Projected
+from gradparity.core.errors import OracleUnavailable
 from gradparity.core.objective import objective, target_weights
 from gradparity.core.registry import CellSpec
 from gradparity.core.validate import logit_width
@@ -63,9 +64,16 @@ class NumericalOracle:
     def unsupported(self, spec: CellSpec) -> str | None:
         return None
 
+    def refuses(self, problem: Problem) -> str | None:
+        """Why this method cannot differentiate ``problem``, or None."""
+        return None
+
     def run(
         self, spec: CellSpec, problem: Problem, reference: ModuleType | None = None, patch=None
     ):
+        reason = self.refuses(problem)
+        if reason:
+            raise OracleUnavailable(reason)
         cell = spec.reference_for(problem.options, reference)
         base = problem.astype(self.method.dtype)
         weights = target_weights(problem.targets, logit_width(spec, problem), np.float64)
@@ -123,3 +131,16 @@ class FiniteDifferenceOracle(NumericalOracle):
     name = "fd"
     gradient_kind = "gradient_fd"
     method = CENTRAL
+
+    def refuses(self, problem: Problem) -> str | None:
+        """ReLU's kink: a step of h that carries a pre-activation across 0 makes the
+        difference quotient mix the two slopes there, an O(1) error in that term whatever h
+        (measured: rnn relu, H 64, T 50, B 4, seed 1, grad/W along one direction off by
+        3.3e-5 relative, 330× the fd tolerance). Complex step differentiates ReLU exactly."""
+        if "relu" in problem.options.values():
+            return (
+                "central differences are not valid across ReLU's kink (a pre-activation within"
+                " the step of 0 breaks the quotient); the complex-step oracle 'numerical' checks"
+                " relu cases"
+            )
+        return None
