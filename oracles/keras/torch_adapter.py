@@ -18,13 +18,10 @@ from torch.overrides import TorchFunctionMode
 
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.framework import map_tree
-from gradparity.core.process import thread_count
 from gradparity.keras.backend import keras_on, narrowed_reason
-from gradparity.torch.adapter import OPS as TORCH_OPS
+from gradparity.torch.adapter import TorchAdapter
 
 BACKEND = "torch"
-
-OPS = TORCH_OPS  # the same primitive table as the ``torch`` oracle's
 
 
 def _tensors(tree: Any) -> list[torch.Tensor]:
@@ -70,20 +67,18 @@ class Narrowings(TorchFunctionMode):
         return result
 
 
-class KerasTorchAdapter:
+class KerasTorchAdapter(TorchAdapter):
+    """The torch oracle's ops, threads and autograd, with Keras's backend checked and the first
+    run of each network watched for narrowed floats."""
+
     name = "keras_torch"
-    ops = OPS
 
     def __init__(self) -> None:
         self._checked: set[Hashable] = set()  # networks whose forward pass was watched
 
     def setup(self) -> None:
-        if torch.get_num_threads() != thread_count():
-            torch.set_num_threads(thread_count())
+        super().setup()
         keras_on(BACKEND)
-
-    def threads(self) -> dict[str, int]:
-        return {"torch": torch.get_num_threads(), "torch_interop": torch.get_num_interop_threads()}
 
     def prepare(
         self,
@@ -93,25 +88,17 @@ class KerasTorchAdapter:
         key: Hashable | None,
         open_axes: Mapping[str, int],
     ) -> Callable[[], tuple[Any, dict[str, Any]]]:
-        L = {k: torch.tensor(v, requires_grad=True) for k, v in leaves.items()}
-        C = {k: torch.as_tensor(v) for k, v in constants.items()}
-        names = list(L)
-
-        def thunk():
+        def watched(L, C):
             if key is None or key in self._checked:
-                total, aux = f(L, C)
-            else:  # the first run of a network: refused if Keras narrows a float in it
-                with Narrowings() as watch:
-                    total, aux = f(L, C)
-                if watch.found:
-                    raise OracleUnavailable(narrowed_reason(watch.found))
-                self._checked.add(key)
-            grads = torch.autograd.grad(
-                total, [L[n] for n in names], materialize_grads=True, allow_unused=True
-            )
-            return aux, dict(zip(names, grads, strict=True))
+                return f(L, C)
+            with Narrowings() as watch:  # the first run of a network: refused if it narrows
+                result = f(L, C)
+            if watch.found:
+                raise OracleUnavailable(narrowed_reason(watch.found))
+            self._checked.add(key)
+            return result
 
-        return thunk
+        return super().prepare(watched, leaves, constants, key, open_axes)
 
     def to_numpy(self, tree: Any) -> Any:
         return map_tree(lambda tensor: tensor.detach().cpu().numpy(), tree)
