@@ -57,6 +57,7 @@ class NumericalOracle:
     method: Method
     computes_values = False
     computes_gradients = True
+    suite = "grid"  # the agreement suite's cases it runs (``Framework.suite``)
 
     def ready(self) -> None:
         """Nothing to load: the reference is NumPy."""
@@ -131,6 +132,7 @@ class FiniteDifferenceOracle(NumericalOracle):
     name = "fd"
     gradient_kind = "gradient_fd"
     method = CENTRAL
+    suite = "pairwise"  # a cross-check of complex step, which runs the grid
 
     def refuses(self, problem: Problem) -> str | None:
         """ReLU's kink: a step of h that carries a pre-activation across 0 makes the
