@@ -65,6 +65,7 @@ CELLS = (
                 minimum=0,
                 help="project h to this width (0: no projection)",
                 suite_values=(0, 2),
+                below_hidden=True,
             ),
         ),
         sample_cases=lambda spec: grid(spec, seeds=(0,)),

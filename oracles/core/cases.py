@@ -267,6 +267,8 @@ def pairwise_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Cas
         errors = []
         for shift in range(len(sizes)):
             hidden, steps, batch = sizes[(k + shift) % len(sizes)]
+            if any(row[o.name] >= hidden for o in spec.all_options if o.below_hidden):
+                continue
             try:
                 case = Case.make(
                     spec,

@@ -38,6 +38,9 @@ class Option:
     choices: tuple[Any, ...] = ()
     help: str = ""
     minimum: float | None = None
+    below_hidden: bool = False
+    """The suite's cases keep a nonzero value below the hidden size (where a framework refuses
+    more: torch's LSTM, ``proj_size < hidden_size``); other values stay valid elsewhere."""
     suite_values: tuple[Any, ...] = ()
     """The values the agreement suite covers pairwise with every other option's (with the
     default among them). Unset: the choices, or both values of a bool, or the default only."""
@@ -146,7 +149,7 @@ class CellSpec:
     discrepancies: tuple[Discrepancy, ...] = ()
     pairwise_sizes: tuple[tuple[int, int, int], ...] = PAIRWISE_SIZES
     """(hidden size, time steps, batch) of the pairwise option cases (``core.cases``), taken in
-    turn: the first that suits a row's options (``proj_size`` below the hidden size)."""
+    turn: the first that suits a row's options (``Option.below_hidden``)."""
 
     def module(self) -> ModuleType:
         return importlib.import_module(self.reference)

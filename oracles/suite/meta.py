@@ -18,8 +18,10 @@ import numpy as np
 from gradparity import checks
 from gradparity.catalog import all_cells
 from gradparity.core import cases, compare, loop, pairwise, tolerances
+from gradparity.core.errors import InputError
 from gradparity.core.validate import DTYPES
 from gradparity.frameworks import get_oracle
+from gradparity.suite import meta_cases
 
 SIZE = 1_000_003  # a prime: no reshaping or blocking hides an element
 
@@ -75,6 +77,9 @@ def check_a_diff_just_inside_passes_and_just_outside_fails() -> None:
         candidate[-1] += factor * allowed
         found = _compare(reference, candidate)
         _expect(found.ok is ok, f"{factor} × the allowed difference: ok = {found.ok}")
+    atol = tolerances.tolerance("float64", "gradient").atol  # exactly at the tolerance: passes
+    found = _compare(np.zeros(3), np.array([0.0, atol, -atol]))
+    _expect(found.ok and found.max_abs_err == atol, f"|diff| = atol exactly failed: {found}")
 
 
 def check_a_nan_on_either_side_fails() -> None:
@@ -94,6 +99,13 @@ def check_the_tolerance_table_is_pinned_both_ways() -> None:
     _expect(table == PINNED, f"tolerance table {table}, documented {PINNED}")
     for key, (rtol, atol) in table.items():
         _expect(0 < atol <= rtol, f"{key}: the floor atol {atol} dominates rtol {rtol}")
+    try:
+        tolerances.tolerance("float16", "value")
+    except InputError as error:
+        known = ", ".join(f"{d}/{k}" for d, k in PINNED)
+        _expect(str(error).endswith(f"(known: {known})"), f"unknown dtype: {error}")
+    else:
+        raise AssertionError("float16 got a tolerance")
 
 
 def duplicated_values(tensors: dict[str, np.ndarray]) -> list[str]:
@@ -149,6 +161,26 @@ def check_every_reference_tensor_is_compared() -> None:
         _expect(report.agree, f"{spec.name}: the unmutated reference disagrees")
 
 
+def check_an_oracle_is_never_compared_with_itself() -> None:
+    """The oracle loop compares each oracle with the reference: an error planted in one
+    reference tensor fails that tensor alone, showing the reference's value."""
+    spec = all_cells()["gru"]
+    small = cases.Case.make(spec, input_size=3, hidden_size=4, seq_len=3, batch=2)
+    problem = cases.make_problem(small)
+    reference = loop.run_reference(spec, problem)
+    oracle = get_oracle("numerical")
+    runs = {"numerical": oracle.run(spec, problem)}
+    planted = {**reference, "grad/U_z": reference["grad/U_z"] * (1 + 1e-6)}
+    names = cases.tensor_names(small)
+    found = loop.compare_runs({"numerical": oracle}, names, planted, runs, small.dtype)
+    failed = [c.tensor for c in found if not c.ok]
+    _expect(failed == ["grad/U_z"], f"a planted reference error failed {failed}, not grad/U_z")
+    bad = next(c for c in found if not c.ok)
+    value = planted["grad/U_z"][bad.index]
+    _expect(bad.reference_value == value, f"the reference side shows {bad.reference_value}")
+    _expect(all(c.oracle == "numerical" and c.baseline == "reference" for c in found), "sides")
+
+
 def check_a_projected_comparison_catches_a_planted_error() -> None:
     """On a case large enough that complex step projects each gradient on one direction: the
     reference's gradients pass, and each one with a single element moved by 1e-8 relative
@@ -189,6 +221,7 @@ def check_the_pairwise_cases_cover_every_pair() -> None:
 
 META_CHECKS: dict[str, Callable[[], None]] = {
     name.removeprefix("check_"): check
-    for name, check in sorted(globals().items())
-    if name.startswith("check_") and callable(check)
+    for name, check in sorted(
+        (n, c) for n, c in [*globals().items(), *vars(meta_cases).items()] if n.startswith("check_")
+    )
 }
