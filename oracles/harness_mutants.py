@@ -241,4 +241,18 @@ HARNESS_MUTANTS = (
         "for steps in (2, 7)",
         "the_suite_grid_is_the_documented_product",
     ),
+    HarnessMutant(
+        "json-index-a-tuple",
+        COMPARE,
+        '"index": list(self.index),',
+        '"index": self.index,',
+        "the_comparison_reports_what_it_found",
+    ),
+    HarnessMutant(
+        "earlier-skips-forgotten",
+        LOOP,
+        "report.skipped |= unavailable",
+        "report.skipped = unavailable",
+        "the_oracle_loop_runs_skips_and_records",
+    ),
 )

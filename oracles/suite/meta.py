@@ -93,6 +93,68 @@ def check_a_nan_on_either_side_fails() -> None:
         _expect(not found.ok and found.index == (2,), f"a NaN passed: {found}")
 
 
+def check_the_comparison_reports_what_it_found() -> None:
+    """Empty tensors, a zero scale, float32 inputs (compared in float64), a wrong shape, a
+    projected gradient, and the JSON row and messages word for word."""
+    tol = tolerances.Tolerance(rtol=1e-3, atol=1e-6)
+    empty = compare.compare_tensor("o", "t", "value", np.zeros((0, 2)), np.zeros((0, 2)), tol)
+    fields = (empty.ok, empty.index, empty.max_abs_err, empty.scale, empty.max_rel_err)
+    _expect(fields == (True, (), 0.0, 0.0, 0.0), f"empty tensors: {fields}")
+    values = (empty.reference_value, empty.oracle_value, empty.projected, empty.baseline)
+    _expect(values == (0.0, 0.0, False, "reference"), f"empty tensors: {values}")
+    zero = compare.compare_tensor("o", "t", "value", np.zeros(2), np.array([0.0, 1e-9]), tol)
+    _expect(zero.max_rel_err == np.inf and zero.ok, f"zero scale, tiny diff: {zero}")
+    same = compare.compare_tensor("o", "t", "value", np.zeros(2), np.zeros(2), tol)
+    _expect(same.max_rel_err == 0.0, f"zero scale, no diff: {same.max_rel_err}")
+    wide = compare.compare_tensor(
+        "o", "t", "value", np.float32([1e8]), np.float32([1.0]), tol, baseline="b"
+    )
+    _expect(wide.max_abs_err == 99999999.0, f"float32 difference {wide.max_abs_err!r}")
+    try:
+        compare.compare_tensor("o", "grad/W", "gradient", np.zeros(3), np.zeros(4), tol)
+    except ValueError as error:
+        _expect(str(error) == "grad/W: o returned shape (4,), reference has (3,)", str(error))
+    else:
+        raise AssertionError("a shape mismatch was compared")
+    u = np.array([1.0, -1.0])
+    projected = compare.compare_tensor(
+        "o", "grad/b", "gradient", np.array([2.0, 1.0]), compare.Projected(1.5, u), tol
+    )
+    got = (projected.projected, projected.index, projected.scale, projected.max_abs_err)
+    _expect(got == (True, (), 3.0, 0.5), f"projected: {got}")
+    found = compare.compare_tensor(
+        "torch", "grad/U", "gradient", np.array([[1.0, -2.0]]), np.array([[1.0, -2.5]]), tol
+    )
+    row = {
+        "oracle": "torch",
+        "tensor": "grad/U",
+        "max_abs_err": 0.5,
+        "max_rel_err": 0.25,
+        "atol": 1e-6,
+        "rtol": 1e-3,
+        "ok": False,
+        "tolerance_used": 0.5 / (1e-6 + 1e-3 * 2.0),
+        "kind": "gradient",
+        "index": [0, 1],
+        "reference_value": -2.0,
+        "oracle_value": -2.5,
+        "projected": False,
+    }
+    _expect(found.to_json() == row, f"JSON row {found.to_json()}")
+    message = found.message("case-1", "gradparity compare --cell c")
+    want = (
+        "grad/U: torch disagrees with reference on case-1\n"
+        "  largest |diff| = 5.000e-01 at index (0, 1): reference = -2.0, torch = -2.5\n"
+        "  max_rel_err = 2.500e-01 (relative to scale 2.000e+00); tolerance rtol = 0.001,"
+        " atol = 1e-06 (gradient)\n"
+        "  reproduce: gradparity compare --cell c"
+    )
+    _expect(message == want, f"message {message!r}")
+    _expect("o agrees with reference" in same.message("c", "x"), same.message("c", "x"))
+    along = projected.message("c", "x")
+    _expect("along a random direction:" in along and "at index" not in along, along)
+
+
 def check_the_tolerance_table_is_pinned_both_ways() -> None:
     """A looser or a tighter entry, or a missing or an extra one, fails."""
     table = {key: (t.rtol, t.atol) for key, t in tolerances.TOLERANCES.items()}

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from dataclasses import replace
 
 import numpy as np
 
 from gradparity.catalog import all_cells
 from gradparity.commands.arguments import add_case_arguments, case_from_args
-from gradparity.core import cases, loop, pairwise
-from gradparity.core.errors import InputError
+from gradparity.core import cases, loop, pairwise, tolerances
+from gradparity.core.errors import (
+    InputError,
+    OracleCrashed,
+    OracleMisconfigured,
+    OracleUnavailable,
+)
 from gradparity.frameworks import get_oracle
 
 
@@ -85,6 +91,15 @@ def check_the_suite_grid_is_the_documented_product() -> None:
         _expect(got == (*want, cases.PAIRWISE_SEED + k, 5), f"pairwise case {k}: {got}")
     for case in cases.pairwise_cases(all_cells()["dense"]):
         _expect(case.seq_len == 1, "a pairwise case of a cell without time")
+    first_bad = replace(spec, pairwise_sizes=((0, 4, 2), (3, 4, 2)))
+    _expect({c.hidden_size for c in cases.pairwise_cases(first_bad)} == {3}, "a bad size")
+    try:
+        cases.pairwise_cases(replace(spec, pairwise_sizes=((0, 4, 2),)))
+    except InputError as error:
+        want = "cell gru: no pairwise size ((0, 4, 2),) suits options"
+        _expect(str(error).startswith(want) and str(error).endswith("got 0"), str(error))
+    else:
+        raise AssertionError("no size suits, and no error")
 
 
 def _parsed(argv: list[str]) -> cases.Case:
@@ -113,6 +128,9 @@ def check_a_case_says_how_to_reproduce_it() -> None:
     for case in (odd, cases.Case.make(all_cells()["dense"], {"activation": "relu"})):
         back = _parsed(case.cli_args())
         _expect(back == case, f"{case.cli_args()} gives {back}, not {case}")
+    plain = cases.Case.make(peephole).cli_args()
+    _expect(not {"--option", "--head", "--no-probes"} & set(plain), f"defaults spelled: {plain}")
+    _expect(odd.command("torch").endswith(" --oracles torch"), odd.command("torch"))
     command = odd.command("torch=pkg.mod:Layer")
     _expect(command.startswith("gradparity compare --cell peephole_lstm "), command)
     _expect(command.endswith(" --oracles torch --module torch=pkg.mod:Layer"), command)
@@ -126,6 +144,7 @@ def check_a_case_says_how_to_reproduce_it() -> None:
 def check_a_bad_case_is_a_one_line_error() -> None:
     spec = all_cells()["rnn"]
     bad = {
+        "input_size": (0, "input_size must be a positive integer, got 0"),
         "hidden_size": (0, "hidden_size must be a positive integer, got 0"),
         "batch": (True, "batch must be a positive integer, got True"),
         "seq_len": (2.0, "seq_len must be a positive integer, got 2.0"),
@@ -164,6 +183,12 @@ def check_the_loop_kinds_dtypes_and_failures() -> None:
     runs = {"numerical": numerical.run(spec, problem)}
     names = cases.tensor_names(small)
     compared = loop.compare_runs({"numerical": numerical}, names, planted, runs, small.dtype)
+    _expect(all(c.kind == "gradient" and c.baseline == "reference" for c in compared), "kinds")
+    narrow = {"numerical": {k: np.float32(v) for k, v in runs["numerical"].items()}}
+    named = loop.compare_runs({"numerical": numerical}, names, plain, narrow, "float64", "rec")
+    _expect(all(c.baseline == "rec" for c in named), "the baseline's name")
+    rtol = {c.tolerance.rtol for c in named}
+    _expect(rtol == {tolerances.tolerance("float32", "gradient").rtol}, f"float32 results: {rtol}")
     report = loop.Report(comparisons=compared, case=small)
     _expect(not report.agree, "a doubled backward agreed")
     failed = {c.tensor for c in report.failures()}
@@ -171,6 +196,91 @@ def check_the_loop_kinds_dtypes_and_failures() -> None:
     _expect(failed == {c.tensor for c in compared if not c.ok}, "failures() lists passes")
     messages = report.failure_messages()
     _expect(len(messages) == len(failed) and all("disagrees" in m for m in messages), "msgs")
+
+
+class _Fake:
+    """An oracle that returns complex step's tensors, or fails as told."""
+
+    computes_values, computes_gradients, gradient_kind = False, True, "gradient"
+
+    def __init__(self, name: str, fails: Exception | None = None, unsupported: str = ""):
+        self.name, self.fails, self.reason = name, fails, unsupported
+        self.started, self.given = False, None
+
+    def unsupported(self, spec) -> str | None:
+        return self.reason or None
+
+    def start(self) -> None:
+        self.started = True
+
+    def run(self, spec, problem, reference=None, patch=None):
+        self.given = (reference, patch)
+        if self.fails is not None:
+            raise self.fails
+        return get_oracle("numerical").run(spec, problem, reference)
+
+
+def check_the_oracle_loop_runs_skips_and_records() -> None:
+    """Each oracle runs with the replaced cell and patch; one that cannot run is a skip with
+    its reason, one that crashes or raises is an error, one misconfigured is broken; asked for
+    by name and none can run: one error naming the first and counting the others."""
+    spec = all_cells()["rnn"]
+    small = cases.Case.make(spec, input_size=2, hidden_size=3, seq_len=2, batch=2)
+    problem = cases.make_problem(small)
+    good = _Fake("good")
+    fakes = [
+        good,
+        _Fake("absent", unsupported="no builder"),
+        _Fake("away", OracleUnavailable("not installed")),
+        _Fake("crashed", OracleCrashed("died of signal SIGSEGV")),
+        _Fake("broken", OracleMisconfigured("builder x cannot be imported")),
+        _Fake("raising", ZeroDivisionError("boom")),
+    ]
+    report = loop.Report(skipped={"earlier": "kept"})
+    runs = loop.run_oracles(fakes, spec, problem, report, True, spec.module(), "patch")
+    _expect(list(runs) == ["good"] and good.given == (spec.module(), "patch"), f"ran {runs}")
+    _expect([f.started for f in fakes] == [True, False, True, True, True, True], "start()")
+    skipped = {"earlier": "kept", "absent": "no builder", "away": "not installed"}
+    _expect(report.skipped == skipped, f"skipped {report.skipped}")
+    errors = {
+        "crashed": "died of signal SIGSEGV",
+        "raising": "raising raised ZeroDivisionError: boom",
+    }
+    _expect(report.errors == errors, f"errors {report.errors}")
+    _expect(report.broken == {"broken": "builder x cannot be imported"}, f"{report.broken}")
+    said = report.messages()
+    want = [f"{n} failed: {e}" for n, e in errors.items()]
+    want.append("broken cannot be set up: builder x cannot be imported")
+    _expect(said == want, f"messages {said}")
+    for explicit in (True, False):
+        nobody = loop.Report()
+        none = [_Fake("a", unsupported="no a"), _Fake("b", OracleUnavailable("no b"))]
+        try:
+            loop.run_oracles(none, spec, problem, nobody, explicit)
+        except OracleUnavailable as error:
+            want = "oracle a cannot run cell rnn: no a (and 1 more oracles cannot)"
+            _expect(explicit and str(error) == want, f"{explicit}: {error}")
+        else:
+            _expect(not explicit and nobody.skipped == {"a": "no a", "b": "no b"}, "skips")
+    single = [_Fake("a", unsupported="no a")]
+    try:
+        loop.run_oracles(single, spec, problem, loop.Report(), True)
+    except OracleUnavailable as error:
+        _expect(str(error) == "oracle a cannot run cell rnn: no a", str(error))
+    else:
+        raise AssertionError("the one oracle asked for by name could not run, and no error")
+    reference = loop.run_reference(spec, problem)
+    planted = {**reference, "grad/U": reference["grad/U"] + 1.0}
+    compared = loop.compare_runs(
+        {"good": good}, cases.tensor_names(small), planted, runs, "float64"
+    )
+    by_fixture = loop.Report(comparisons=compared, fixture="my_fixture")
+    (line,) = by_fixture.failure_messages()
+    _expect(line.startswith("grad/U: good disagrees with reference on my_fixture\n"), line)
+    _expect(line.endswith("reproduce: gradparity reproduce my_fixture"), line)
+    by_case = loop.Report(comparisons=compared, case=small)
+    (line,) = by_case.failure_messages()
+    _expect(line.endswith(f"reproduce: {small.command('good')}") and small.id in line, line)
 
 
 def _doubled(backward):
@@ -197,6 +307,8 @@ def check_the_pairwise_construction() -> None:
         factors = {f"f{k}": (0, 1) for k in range(count)}
         made = pairwise.pairwise(factors)
         _expect(len(made) <= rows + 1, f"{count} binary factors: {len(made)} rows")
+    total = sum(len(cases.pairwise_cases(spec)) for spec in all_cells().values())
+    _expect(total <= 48, f"{total} pairwise cases, more than the 48 the suite's time counts on")
     mixed = pairwise.pairwise({"a": ("p", "q", "r", "s"), "b": (0, 1)})
     _expect(len(mixed) == 8, f"4 × 2 values: {len(mixed)} rows, not 8")
     names = ["a", "b"]
