@@ -278,9 +278,10 @@ def check_the_oracle_loop_runs_skips_and_records() -> None:
     (line,) = by_fixture.failure_messages()
     _expect(line.startswith("grad/U: good disagrees with reference on my_fixture\n"), line)
     _expect(line.endswith("reproduce: gradparity reproduce my_fixture"), line)
-    by_case = loop.Report(comparisons=compared, case=small)
+    by_case = loop.Report(comparisons=compared, case=small, errors={"crashed": "died"})
     (line,) = by_case.failure_messages()
     _expect(line.endswith(f"reproduce: {small.command('good')}") and small.id in line, line)
+    _expect(by_case.messages() == [line, "crashed failed: died"], f"{by_case.messages()}")
 
 
 def _doubled(backward):
