@@ -299,6 +299,8 @@ def check_the_pairwise_construction() -> None:
             pairwise.pairwise(factors)
         except ValueError as error:
             _expect(message in str(error), str(error))
+        except Exception as error:
+            raise AssertionError(f"{factors}: {type(error).__name__}: {error}") from None
         else:
             raise AssertionError(f"{factors} was accepted")
     _expect(pairwise.pairwise({}) == [{}], "no factors: one empty row")
