@@ -77,6 +77,7 @@ class FrameworkOracle:
         self.layer = layer
         self.name = f"{framework.name}={layer}" if layer else framework.name
         self.computes_gradients = framework.gradients
+        self.suite = framework.suite
 
     def unsupported(self, spec: CellSpec) -> str | None:
         builder = self.framework.builder_for(spec)

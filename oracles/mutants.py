@@ -101,6 +101,20 @@ MUTANTS = (
         "dc[...] = dm * o[t] * tanh_grad(tanh_c[t])",
         caught_by="grad/c0",
     ),
+    Mutant(  # only the final-state gradient path: the cotangent of c_T is dropped
+        "lstm-final-c-cotangent-dropped",
+        "lstm",
+        'dc = np.array(d_final["c"].T, dtype=dtype)',
+        'dc = np.zeros_like(d_final["c"].T, dtype=dtype)',
+        caught_by="grad/c0",
+    ),
+    Mutant(  # only the final-state gradient path: the cotangent of h_T is dropped
+        "gru-final-h-cotangent-dropped",
+        "gru",
+        'dh_next = np.array(d_final["h"].T, dtype=dtype)',
+        'dh_next = np.zeros_like(d_final["h"].T, dtype=dtype)',
+        caught_by="grad/h0",
+    ),
     Mutant(
         "lstm-sign-flip-output-gate",
         "lstm",

@@ -83,6 +83,13 @@ def frameworks_running(spec: CellSpec) -> list[str]:
     return [n for n in installed_frameworks() if all_frameworks()[n].builder_for(spec)]
 
 
+def uncompiled_frameworks() -> list[str]:
+    """The installed frameworks that run the agreement suite's size grid: not those that
+    compile per network (``Framework.suite == "pairwise"``), which a test that only needs some
+    framework spares its compile times."""
+    return [n for n in installed_frameworks() if all_frameworks()[n].suite != "pairwise"]
+
+
 def cell_where(predicate: Callable[[CellSpec], bool], what: str) -> CellSpec:
     """The first registered cell satisfying ``predicate``; skip when there is none."""
     for spec in all_cells().values():

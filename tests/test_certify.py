@@ -51,9 +51,9 @@ def test_shards_together_run_exactly_the_unsharded_suite():
 
 def _certify(tmp_path, name: str, *args: str) -> subprocess.CompletedProcess:
     oracles = ",".join([*installed_frameworks()[:1], "numerical"])
-    selection = ["--", "--gradparity-cells", "rnn,dense", "--gradparity-oracles", oracles]
+    selection = ["--", "--gradparity-cells", "dense", "--gradparity-oracles", oracles]
     return run_gradparity(
-        "certify", "--workers", "2", "--out", str(tmp_path / name), *args, *selection
+        "certify", "--workers", "1", "--out", str(tmp_path / name), *args, *selection
     )
 
 

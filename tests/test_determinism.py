@@ -11,10 +11,12 @@ from pathlib import Path
 
 from gradparity.catalog import all_cells
 from gradparity.commands.certify import read_results
-from gradparity.core.cases import Case, make_problem
+from gradparity.core.cases import PAIRWISE_SEED, Case, make_problem
 from gradparity.core.loop import run_reference
 from gradparity.core.process import thread_count
+from gradparity.frameworks import all_frameworks
 from gradparity.suite.plugin import RESULTS_ENV
+from helpers import installed_frameworks
 
 ROOT = Path(__file__).parents[1]
 
@@ -58,12 +60,24 @@ def test_reference_is_bitwise_identical_across_runs_and_processes():
     assert _digest_in_a_new_process("12345") == here
 
 
+def _slice_oracles() -> list[str]:
+    """Complex step and, of the frameworks table, the first framework that runs the size grid
+    and the first that runs only the pairwise cases (it compiles per network)."""
+    frameworks = [all_frameworks()[name] for name in installed_frameworks()]
+    chosen = [next((f.name for f in frameworks if f.suite == suite), None) for suite in SUITES]
+    return [name for name in chosen if name] + ["numerical"]
+
+
+SUITES = ("grid", "pairwise")
+SLICE_ORACLES = _slice_oracles()
+
+
 def _run_suite_slice(tmp_path: Path, workers: str) -> dict[str, tuple]:
     results = tmp_path / f"results-{workers}"
     results.mkdir()
-    subset = "rnn- and T7- and H3- and B4-"
+    subset = f"rnn- and (s{PAIRWISE_SEED}- or s{PAIRWISE_SEED + 1}- or T7-H3-B4-)"
     command = [sys.executable, "-m", "pytest", "tests/test_agreement.py", "-q"]  # the shipped suite
-    command += ["-k", subset, "-n", workers]
+    command += ["-k", subset, "-n", workers, "--gradparity-oracles", ",".join(SLICE_ORACLES)]
     if workers != "0":
         command += ["--dist", "loadgroup"]
     done = subprocess.run(
@@ -75,7 +89,7 @@ def _run_suite_slice(tmp_path: Path, workers: str) -> dict[str, tuple]:
     )
     assert done.returncode == 0, done.stdout[-2000:]
     rows = [r for r in read_results(results) if "skipped" not in r]
-    assert rows, "the slice ran no agreement test"
+    assert {r["oracle"] for r in rows} == set(SLICE_ORACLES), "the slice left an oracle out"
     return {f"{r['case']}-{r['oracle']}-{r['tensor']}": (r["ok"], r["max_rel_err"]) for r in rows}
 
 

@@ -73,10 +73,7 @@ def _compare(env: dict, when: str):
 
 
 def test_a_framework_that_dies_while_loading_is_unavailable_with_its_reason(env):
-    done = run_gradparity(
-        "compare", "--cell", "rnn", "--seq-len", "3", "--json", env={**env, "CRASH_WHEN": "loading"}
-    )
-    report = json.loads(done.stdout)
+    done, report = _compare(env, "loading")
     skipped = {s["oracle"]: s["reason"] for s in report["skipped"]}
     assert "died of signal SIGSEGV while loading its framework" in skipped["crashing"]
     assert "numerical" in {r["oracle"] for r in report["results"]}  # the others still ran

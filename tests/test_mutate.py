@@ -10,6 +10,7 @@ import pytest
 from gradparity.catalog import get_cell
 from gradparity.commands.main import main
 from gradparity.commands.mutate import run_mutant, selected_mutants
+from gradparity.harness_mutants import HARNESS_MUTANTS
 from helpers import frameworks_running
 
 MINIMUM_CATALOGUE = 25
@@ -20,15 +21,24 @@ def _any_spec():
 
 
 def test_every_mutant_is_killed_and_the_kill_rate_is_100_percent(capsys):
-    if not frameworks_running(_any_spec()):
+    running = frameworks_running(_any_spec())
+    if not running:
         pytest.skip("no framework oracle installed: forward-pass mutants need one to be killed")
-    code = main(["mutate", "--json"])
+    # one framework (forward-pass bugs need a value oracle) and complex step: every mutant is
+    # killed by these two; the other oracles would only add their compile times
+    code = main(["mutate", "--json", "--oracles", f"{running[0]},numerical"])
     report = json.loads(capsys.readouterr().out)
     survivors = [r["mutant"] for r in report["results"] if not r["killed"]]
     assert not survivors, f"survived: {survivors}"
-    assert report["mutants"] == len(selected_mutants()) >= MINIMUM_CATALOGUE
+    assert report["mutants"] == len(selected_mutants()) + len(HARNESS_MUTANTS)
+    assert len(selected_mutants()) >= MINIMUM_CATALOGUE
     assert report["kill_rate"] == 1.0 and code == 0
-    assert all(r["tensor"] and r["case"] for r in report["results"])
+    assert all(r["tensor"] and r["case"] for r in report["results"] if r["part"] != "harness")
+    harness = [r for r in report["results"] if r["part"] == "harness"]
+    assert len(harness) >= 10 and all(r["tensor"] for r in harness)  # the meta-check that failed
+    parts = report["by_part"]
+    assert set(parts) == {"reference", "adapters", "harness"}
+    assert all(killed == total for killed, total in parts.values())
 
 
 def test_a_harmless_edit_survives_and_mutate_says_so(capsys):

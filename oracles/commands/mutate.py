@@ -4,6 +4,8 @@ Each mutant is applied to a copy of the reference (``gradparity.mutants``) and r
 agreement checks of the default oracles on a few small cases of its cell: float64, float32
 and, for recurrent cells, two stacked bidirectional layers. It is killed by the first failing
 comparison (named with its tensor, oracle and case) and survives if every comparison passes.
+A harness mutant (``gradparity.harness_mutants``: a bug in the comparison machinery) is run
+against the meta-checks (``gradparity.suite.meta``) instead, and killed by the first that fails.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gradparity.core.cases import Case
 from gradparity.core.errors import InputError
 from gradparity.core.text import dumps, format_table
 from gradparity.frameworks import all_frameworks
+from gradparity.harness_mutants import HARNESS_MUTANTS, HarnessMutant, run_harness_mutant
 from gradparity.mutants import MUTANTS, Mutant
 from gradparity.program_mutants import ProgramMutant, program_mutants
 
@@ -36,15 +39,24 @@ class Verdict:
     @property
     def where(self) -> str:
         """What the bug is in: the reference's forward or backward pass, or a converter."""
+        if isinstance(self.mutant, HarnessMutant):
+            return "harness"
         framework = getattr(self.mutant, "framework", None)
         if framework:
             return f"converter ({framework})"
         return "forward" if self.mutant.forward else "backward"
 
+    @property
+    def part(self) -> str:
+        """What the mutant tests: "reference", "adapters" (converters) or "harness"."""
+        where = self.where
+        return {"harness": "harness"}.get(where, "adapters" if "(" in where else "reference")
+
     def to_json(self) -> dict:
         return {
             "mutant": self.mutant.name,
             "cell": self.mutant.cell,
+            "part": self.part,
             "pass": self.where,
             "killed": self.killed,
             "tensor": self.tensor,
@@ -74,6 +86,9 @@ def mutation_cases(mutant: Mutant | ProgramMutant) -> list[Case]:
 
 
 def run_mutant(mutant: Mutant | ProgramMutant, oracles: Sequence[str] | None = None) -> Verdict:
+    if isinstance(mutant, HarnessMutant):
+        killed, check, _ = run_harness_mutant(mutant)
+        return Verdict(mutant, killed, check, "meta-checks" if killed else "", "", 1)
     cases_run = 0
     patch = mutant.patch  # a converter mutant: its framework alone
     oracles = mutant.oracles or oracles
@@ -106,13 +121,22 @@ def selected_mutants(
     return [m for m in every if m.cell in registered and m.cell in wanted]
 
 
+def by_part(verdicts: Sequence[Verdict]) -> dict[str, tuple[int, int]]:
+    """(killed, mutants) of the reference, the adapters' converters and the harness."""
+    parts: dict[str, tuple[int, int]] = {}
+    for v in verdicts:
+        killed, total = parts.get(v.part, (0, 0))
+        parts[v.part] = (killed + v.killed, total + 1)
+    return parts
+
+
 def kill_rate(verdicts: Sequence[Verdict]) -> float:
     return sum(v.killed for v in verdicts) / len(verdicts) if verdicts else 0.0
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
     cells = cells_argument(args.cells) if args.cells is not None else None
-    mutants = selected_mutants(cells)
+    mutants = [*selected_mutants(cells), *(HARNESS_MUTANTS if cells is None else ())]
     if not mutants:
         raise InputError("no mutant in the catalogue (gradparity/mutants.py) for these cells")
     verdicts = [run_mutant(m, args.oracles) for m in mutants]
@@ -121,6 +145,7 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     if args.json:
         rows = [v.to_json() for v in verdicts]
         summary = {"mutants": len(verdicts), "killed": killed, "kill_rate": rate}
+        summary["by_part"] = {part: list(counts) for part, counts in by_part(verdicts).items()}
         print(dumps({**summary, "results": rows}))
     else:
         rows = [["mutant", "cell", "pass", "verdict", "first failing tensor", "case"]]
@@ -129,5 +154,6 @@ def cmd_mutate(args: argparse.Namespace) -> int:
             where = f"{v.tensor} ({v.oracle})" if v.oracle else v.tensor
             rows.append([v.mutant.name, v.mutant.cell, v.where, verdict, where, v.case_id])
         print(format_table(rows))
-        print(f"\nkilled {killed}/{len(verdicts)} mutants: kill rate {100 * rate:.1f}%")
+        parts = ", ".join(f"{p} {k}/{n}" for p, (k, n) in by_part(verdicts).items())
+        print(f"\nkilled {killed}/{len(verdicts)} mutants: kill rate {100 * rate:.1f}% ({parts})")
     return 0 if killed == len(verdicts) else 1

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gradparity.core.errors import InputError
+from gradparity.core.pairwise import pairwise
 from gradparity.core.registry import CellSpec
 from gradparity.core.validate import DTYPES
 from gradparity.reference_impl.network import Problem
@@ -242,3 +243,50 @@ def grid(
         for batch in batches
         for dtype in dtypes
     ]
+
+
+PAIRWISE_SEED = 100
+"""Pairwise case k has seed PAIRWISE_SEED + k (the grids use seeds below it)."""
+
+
+def pairwise_factors(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> dict[str, tuple]:
+    """The factors the suite covers pairwise for ``spec``: each option's covered values
+    (``Option.covered_values``; ``layers`` and ``bidirectional`` for a recurrent cell) and the
+    dtypes."""
+    return {o.name: o.covered_values for o in spec.all_options} | {"dtype": tuple(dtypes)}
+
+
+def pairwise_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Case]:
+    """Cases in which every pair of values of two factors (``pairwise_factors``) appears
+    together, at small sizes (``spec.pairwise_sizes`` in turn, the first valid one per row)."""
+    rows = pairwise(pairwise_factors(spec, dtypes))
+    sizes = spec.pairwise_sizes
+    cases = []
+    for k, row in enumerate(rows):
+        dtype = row.pop("dtype")
+        errors = []
+        for shift in range(len(sizes)):
+            hidden, steps, batch = sizes[(k + shift) % len(sizes)]
+            if any(row[o.name] >= hidden for o in spec.all_options if o.below_hidden):
+                continue
+            try:
+                case = Case.make(
+                    spec,
+                    options=row,
+                    input_size=5,
+                    hidden_size=hidden,
+                    seq_len=steps if spec.recurrent else 1,
+                    batch=batch,
+                    seed=PAIRWISE_SEED + k,
+                    dtype=dtype,
+                )
+            except InputError as error:
+                errors.append(str(error))
+                continue
+            cases.append(case)
+            break
+        else:
+            raise InputError(
+                f"cell {spec.name}: no pairwise size {sizes} suits options {row}: {errors[-1]}"
+            )
+    return cases

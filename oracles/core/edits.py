@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import sys
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -25,7 +26,11 @@ def load_edited(original: ModuleType, find: str, replace: str, label: str) -> Mo
     spec = importlib.util.spec_from_loader(f"{original.__name__}__{label}", loader=None)
     module = importlib.util.module_from_spec(spec)
     module.__package__ = original.__package__
-    exec(compile(source.replace(find, replace), original.__file__, "exec"), module.__dict__)
+    sys.modules[spec.name] = module  # while it runs: dataclasses look their module up there
+    try:
+        exec(compile(source.replace(find, replace), original.__file__, "exec"), module.__dict__)
+    finally:
+        del sys.modules[spec.name]
     return module
 
 

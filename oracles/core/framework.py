@@ -89,11 +89,11 @@ class Framework:
     refuses: Mapping[str, str] = field(default_factory=dict)
     """dtype → why the framework cannot be certified in it (a skip with that reason)."""
     suite: str = "grid"
-    """Which of the agreement suite's sample cases this framework runs: "grid", every one;
-    "networks", one per network (cell, hidden size, dtype, options: the case with the longest
-    sequence, then the largest batch), for a framework that compiles once per input shape, so
-    that every network it builds is checked once instead of compiled again for every batch and
-    sequence length of the grid."""
+    """Which of the agreement suite's cases this framework runs: "grid", the registry's sample
+    cases (sizes × seeds) and the pairwise option cases; "pairwise", only the pairwise option
+    cases (``core.cases.pairwise_cases``: a few small cases per cell, every pair of option
+    values together), for a framework that compiles once per network and input shape (XLA:
+    about 1 s each), where the size grid would cost a compile per case."""
 
     def missing(self) -> str | None:
         """Why the framework cannot be imported (without importing it), or None."""

@@ -36,6 +36,7 @@ class Oracle(Protocol):
     gradient_kind: str
     computes_values: bool  # False: gradients only (the numerical oracles)
     computes_gradients: bool  # False: values only (an inference runtime)
+    suite: str  # the agreement suite's cases it runs: "grid" or "pairwise" (Framework.suite)
 
     def unsupported(self, spec: CellSpec) -> str | None: ...
 

@@ -38,6 +38,22 @@ class Option:
     choices: tuple[Any, ...] = ()
     help: str = ""
     minimum: float | None = None
+    below_hidden: bool = False
+    """The suite's cases keep a nonzero value below the hidden size (where a framework refuses
+    more: torch's LSTM, ``proj_size < hidden_size``); other values stay valid elsewhere."""
+    suite_values: tuple[Any, ...] = ()
+    """The values the agreement suite covers pairwise with every other option's (with the
+    default among them). Unset: the choices, or both values of a bool, or the default only."""
+
+    @property
+    def covered_values(self) -> tuple[Any, ...]:
+        if self.suite_values:
+            return self.suite_values
+        if self.choices:
+            return self.choices
+        if isinstance(self.default, bool):
+            return (self.default, not self.default)
+        return (self.default,)
 
     def coerce(self, value: Any) -> Any:
         """``value`` (text from the CLI or a JSON value) converted to the default's type."""
@@ -105,6 +121,9 @@ class Discrepancy:
         )
 
 
+PAIRWISE_SIZES = ((3, 4, 2), (4, 1, 3), (1, 6, 1), (2, 3, 2), (16, 20, 4))
+
+
 @dataclass(frozen=True)
 class CellSpec:
     name: str
@@ -128,6 +147,9 @@ class CellSpec:
     """Builders this cell brings for frameworks (framework name -> builder): for cells of other
     packages. The frameworks' own builders for this repository's cells live in their folders."""
     discrepancies: tuple[Discrepancy, ...] = ()
+    pairwise_sizes: tuple[tuple[int, int, int], ...] = PAIRWISE_SIZES
+    """(hidden size, time steps, batch) of the pairwise option cases (``core.cases``), taken in
+    turn: the first that suits a row's options (``Option.below_hidden``)."""
 
     def module(self) -> ModuleType:
         return importlib.import_module(self.reference)
@@ -228,6 +250,12 @@ def _checked_program(text: str, cell: str, names: tuple[str, ...], options: tupl
 
 
 STACK_OPTIONS = (
-    Option("layers", 1, minimum=1, help="stacked layers; layer k >= 1 reads layer k-1's outputs"),
+    Option(
+        "layers",
+        1,
+        minimum=1,
+        help="stacked layers; layer k >= 1 reads layer k-1's outputs",
+        suite_values=(1, 2),
+    ),
     Option("bidirectional", False, help="a reverse direction per layer, outputs concatenated"),
 )

@@ -32,7 +32,7 @@ KERAS_JAX = Framework(
     adapter="gradparity.keras.jax_adapter:KerasJaxAdapter",
     builders=BUILDERS,
     environment={"KERAS_BACKEND": "jax"},
-    suite="networks",  # XLA compiles per shape (about 1 s each): one case per network
+    suite="pairwise",  # XLA compiles per shape (about 1 s each)
 )
 
 KERAS_TORCH = Framework(

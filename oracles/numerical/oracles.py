@@ -13,7 +13,6 @@ intermediate element by element.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -38,9 +37,10 @@ MAX_ELEMENT_STEPS = 20_000
 
 
 def directions(problem: Problem, seed: int = 0) -> dict[str, np.ndarray]:
-    """One seeded direction per differentiable input, of its shape, entries in [-1, 1]."""
+    """One seeded direction per differentiable input, of its shape, entries in [-1, 1], each
+    from the bytes of its name (as ``core.cases`` seeds tensors: no checksum to collide)."""
     return {
-        name: np.random.default_rng([seed, zlib.adler32(name.encode())]).uniform(-1, 1, v.shape)
+        name: np.random.default_rng([seed, *name.encode()]).uniform(-1, 1, v.shape)
         for name, v in problem.inputs().items()
     }
 
@@ -57,6 +57,7 @@ class NumericalOracle:
     method: Method
     computes_values = False
     computes_gradients = True
+    suite = "grid"  # the agreement suite's cases it runs (``Framework.suite``)
 
     def ready(self) -> None:
         """Nothing to load: the reference is NumPy."""
@@ -131,6 +132,7 @@ class FiniteDifferenceOracle(NumericalOracle):
     name = "fd"
     gradient_kind = "gradient_fd"
     method = CENTRAL
+    suite = "pairwise"  # a cross-check of complex step, which runs the grid
 
     def refuses(self, problem: Problem) -> str | None:
         """ReLU's kink: a step of h that carries a pre-activation across 0 makes the

@@ -22,11 +22,12 @@ import pytest
 from gradparity.api import disagreement
 from gradparity.catalog import all_cells, get_cell
 from gradparity.checks import cached_oracle, cached_reference
-from gradparity.core.cases import tensor_names
+from gradparity.core.cases import pairwise_cases, tensor_names
 from gradparity.core.compare import compare_tensor
 from gradparity.core.errors import InputError, OracleMisconfigured, OracleUnavailable
 from gradparity.core.loop import computed_dtype, kind_for, oracle_tensors
 from gradparity.core.tolerances import tolerance
+from gradparity.core.validate import DTYPES
 from gradparity.frameworks import all_frameworks, all_oracles, get_oracle
 from gradparity.suite.plugin import selection
 
@@ -59,34 +60,23 @@ def suite_skip(oracle_name: str, dtype: str) -> str | None:
     return framework.refuses.get(dtype) if framework is not None else None
 
 
-def _one_per_network(cases: list, name: str) -> list:
-    """The case with the longest sequence (then the largest batch) of each network."""
-    chosen: dict[str, object] = {}
-    for case in cases:
-        group = network_group(case, name)
-        best = chosen.get(group)
-        if best is None or (case.seq_len, case.batch) > (best.seq_len, best.batch):
-            chosen[group] = case
-    return [case for case in cases if chosen.get(network_group(case, name)) is case]
-
-
 def suite_pairs(cells=None, oracles=None) -> list:
-    """Every (case, oracle) of the suite: the registry's sample cases (of ``cells``) × every
-    oracle (``oracles``, in that order; a framework whose ``suite`` is "networks": one case per
-    network)."""
+    """Every (case, oracle) of the suite, ``cells`` × ``oracles`` (in that order): each
+    oracle's pairwise option cases (``core.cases.pairwise_cases``, over the dtypes it runs)
+    and, unless its ``suite`` is "pairwise" (``Framework.suite``), the registry's sample
+    cases."""
     for name in cells or ():
         get_cell(name)  # an unknown cell is an error, not an empty suite
     specs = [s for s in all_cells().values() if cells is None or s.name in cells]
     names = list(all_oracles()) if oracles is None else [get_oracle(n).name for n in oracles]
-    frameworks = all_frameworks()
     pairs = []
     for spec in specs:
-        cases = list(spec.sample_cases(spec))
+        grid = list(spec.sample_cases(spec))
         for name in names:
-            framework = frameworks.get(name.partition("=")[0])
-            chosen = cases
-            if framework is not None and framework.suite == "networks":
-                chosen = _one_per_network(cases, name)
+            dtypes = tuple(d for d in DTYPES if suite_skip(name, d) is None)
+            chosen = pairwise_cases(spec, dtypes) if dtypes else []
+            if getattr(get_oracle(name), "suite", "grid") != "pairwise":
+                chosen = grid + chosen
             pairs += [(case, name) for case in chosen if suite_skip(name, case.dtype) is None]
     return pairs
 

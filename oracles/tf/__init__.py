@@ -31,4 +31,5 @@ FRAMEWORK = Framework(
         "peephole_lstm": Builder("gradparity.tf.tf1:peephole_lstm"),  # TF 1.x: diagonal only
     },
     environment={"KERAS_BACKEND": "tensorflow"},
+    suite="pairwise",  # a trace per network: 0.3-0.6 s, 1.2-2 s for two bidirectional layers
 )

@@ -25,6 +25,16 @@ MUTANTS = (
         caught_by="outputs",
         options=(("forget_bias", 1.0), ("proj_size", 2)),
     ),
+    ConverterMutant(  # TF 1.x's default forget_bias is the canonical default: only 0.0 shows it
+        "tf-peephole-forget-bias-not-passed",
+        "tf",
+        "peephole_lstm",
+        "gradparity.tf.tf1",
+        'forget_bias=options["forget_bias"],',
+        "",
+        caught_by="outputs",
+        options=(("forget_bias", 0.0),),
+    ),
     ConverterMutant(
         "tf-rnn-recurrent-gradient-transposed",
         "tf",
