@@ -7,6 +7,11 @@ from __future__ import annotations
 from gradparity.core.cases import grid
 from gradparity.core.registry import CellSpec, Option
 
+TF1_FORGET_BIAS = Option(
+    "forget_bias", 1.0, help="added inside the forget sigmoid (TF 1.x)", suite_values=(1.0, 0.0)
+)
+"""TF 1.x's forget_bias (default 1.0), of the cells that reproduce TF 1.x's contrib cells."""
+
 
 def layernorm_lstm_cases(spec: CellSpec) -> list:
     """A reduced grid (the full one took minutes), with H >= 6 (not 5 = input_size): layer norm
@@ -113,14 +118,7 @@ CELLS = (
         " (TF 1.x contrib LayerNormBasicLSTMCell)",
         reference="gradparity.reference_impl.layernorm_lstm",
         states=("h", "c"),
-        options=(
-            Option(
-                "forget_bias",
-                1.0,
-                help="added inside the forget sigmoid (TF 1.x)",
-                suite_values=(1.0, 0.0),
-            ),
-        ),
+        options=(TF1_FORGET_BIAS,),
         sample_cases=layernorm_lstm_cases,
         pairwise_sizes=((6, 3, 2), (7, 1, 3), (6, 5, 1)),  # H >= 6: layernorm_lstm_cases
     ),
@@ -131,12 +129,7 @@ CELLS = (
         reference="gradparity.reference_impl.peephole_lstm",
         states=("h", "c"),
         options=(
-            Option(
-                "forget_bias",
-                1.0,
-                help="added inside the forget sigmoid (TF 1.x)",
-                suite_values=(1.0, 0.0),
-            ),
+            TF1_FORGET_BIAS,
             Option(
                 "cell_clip",
                 0.0,
