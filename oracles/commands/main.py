@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     record.set_defaults(run=cmd_record)
 
     mutate = commands.add_parser(
-        "mutate", help="plant each catalogued bug in the reference and check it is caught"
+        "mutate",
+        help="plant each catalogued bug (reference, converters, and without --cells the"
+        " harness) and check it is caught",
     )
     mutate.add_argument("--cells", default=None, help="comma-separated (default: every cell)")
     add_oracles_and_json(mutate)
