@@ -44,6 +44,7 @@ class Case:
     num_classes: int = 5
     probes: bool = True  # random cotangents on every output and final state
     param_fill: float | None = None  # a constant for every parameter instead of seeded values
+    lengths: tuple[int, ...] | None = None  # per batch row: valid steps (reference_impl.ragged)
 
     @classmethod
     def make(cls, spec: CellSpec, options: Mapping[str, Any] | None = None, **sizes: Any) -> Case:
@@ -51,6 +52,9 @@ class Case:
         resolved = spec.resolve_options(options or {})
         if not spec.recurrent:
             sizes["seq_len"] = 1
+        if sizes.get("lengths") is not None:
+            steps, batch = sizes.get("seq_len", cls.seq_len), sizes.get("batch", cls.batch)
+            sizes["lengths"] = tuple(map(int, check_lengths(spec, sizes["lengths"], batch, steps)))
         case = cls(spec=spec, cell=spec.name, options=tuple(sorted(resolved.items())), **sizes)
         case.validate(spec)
         return case
@@ -72,6 +76,8 @@ class Case:
             parts.append(f"head={self.head}")
         if self.param_fill is not None:
             parts.append(f"fill={self.param_fill}")
+        if self.lengths is not None:
+            parts.append("len=" + ".".join(map(str, self.lengths)))
         return "-".join(parts)
 
     def cli_args(self) -> list[str]:
@@ -93,6 +99,8 @@ class Case:
             args.append("--no-probes")
         if self.param_fill is not None:
             args += ["--param-fill", repr(self.param_fill)]
+        if self.lengths is not None:
+            args += ["--lengths", ",".join(map(str, self.lengths))]
         return args
 
     def command(self, oracle: str | None = None) -> str:
@@ -123,6 +131,27 @@ class Case:
             raise InputError(f"head {self.head!r} is not supported; expected one of {HEADS}")
         if self.param_fill is not None and not math.isfinite(self.param_fill):
             raise InputError(f"param_fill must be a finite number, got {self.param_fill!r}")
+        if self.lengths is not None:
+            check_lengths(spec, self.lengths, self.batch, self.seq_len)
+
+
+def check_lengths(spec: CellSpec, lengths: Any, batch: int, steps: int) -> np.ndarray:
+    """``lengths`` as a [B] integer array, or an ``InputError`` saying what is wrong."""
+    if not spec.recurrent:
+        raise InputError(f"lengths: cell {spec.name} has no time axis; lengths need one")
+    values = list(np.ravel(lengths)) if np.ndim(lengths) <= 1 else None
+    if values is None or any(isinstance(v, bool | np.bool_) for v in values):
+        raise InputError(f"lengths: expected {batch} integers (one per batch row), got {lengths!r}")
+    if not all(isinstance(v, int | np.integer) for v in values):
+        raise InputError(f"lengths: expected {batch} integers (one per batch row), got {lengths!r}")
+    if len(values) != batch:
+        raise InputError(f"lengths: got {len(values)} values, expected {batch} (one per batch row)")
+    if any(v < 0 or v > steps for v in values):
+        shown = ",".join(str(int(v)) for v in values)
+        raise InputError(
+            f"lengths: each must be in [0, {steps}] (the sequence length), got {shown}"
+        )
+    return np.asarray(values, dtype=np.int64)
 
 
 def _generator(case: Case, tensor: str) -> np.random.Generator:
@@ -169,6 +198,7 @@ def make_problem(case: Case) -> Problem:
         options=options,
         head=head,
         probes=probes,
+        lengths=None if case.lengths is None else np.asarray(case.lengths, dtype=np.int64),
     )
     return problem.astype(case.dtype)
 
