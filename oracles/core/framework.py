@@ -237,6 +237,9 @@ class Runner:
                 f"{self.adapter.name}: the builder {builder.target} does not take per-example"
                 " lengths"
             )
+        refused = net.refuses_lengths(problem.lengths) if ragged else None
+        if refused:
+            raise OracleUnavailable(refused)
         ops = self.adapter.ops
         params = net.layout(problem.params)
         leaves = {f"p/{k}": v for k, v in params.items()}

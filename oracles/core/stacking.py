@@ -82,4 +82,8 @@ def stack_nets(
             canonical |= {qualify(unit, k): v for k, v in unit_grads.items()}
         return canonical
 
-    return Net(layout, forward, to_canonical, ragged=all(n.ragged for n in nets.values()))
+    def refuses_lengths(lengths):
+        return next(filter(None, (net.refuses_lengths(lengths) for net in nets.values())), None)
+
+    ragged = all(net.ragged for net in nets.values())
+    return Net(layout, forward, to_canonical, ragged=ragged, refuses_lengths=refuses_lengths)
