@@ -42,16 +42,17 @@ class Ragged:
         for length, rows in groups(self.lengths):
             if length == 0:
                 continue
+            steps = length  # the cell runs over the valid prefix alone
             rows_state0 = {s: v[rows] for s, v in state0.items()}
             out, rows_final, cache = self.cell.forward(
-                params, x[rows, :length], rows_state0, options
+                params, x[rows, :steps], rows_state0, options
             )
             if outputs is None:
                 outputs = np.zeros((*x.shape[:2], out.shape[-1]), dtype=out.dtype)
-            outputs[rows, :length] = out
+            outputs[rows, :length] = out[:, :length]
             for s, v in rows_final.items():
                 final[s][rows] = v
-            caches[length] = cache
+            caches[length] = (steps, cache)
         if outputs is None:  # every length is 0: the cell never ran; zeros of its width
             out, _, _ = self.cell.forward(params, x[:, :1], state0, options)
             outputs = np.zeros((*x.shape[:2], out.shape[-1]), dtype=out.dtype)
@@ -65,16 +66,15 @@ class Ragged:
         for length, rows in groups(self.lengths):
             if length == 0:
                 continue
+            steps, cache = caches[length]
+            d_rows = np.zeros((len(rows), steps, d_outputs.shape[-1]), dtype=d_outputs.dtype)
+            d_rows[:, :length] = d_outputs[rows, :length]
             rows_grads, rows_dx, rows_dstate0 = self.cell.backward(
-                params,
-                caches[length],
-                d_outputs[rows, :length],
-                {s: v[rows] for s, v in d_final.items()},
-                options,
+                params, cache, d_rows, {s: v[rows] for s, v in d_final.items()}, options
             )
             for name, g in rows_grads.items():
                 grads[name] = grads[name] + g if name in grads else g  # parameters fork
-            dx[rows, :length] = rows_dx
+            dx[rows, :steps] = rows_dx
             for s, g in rows_dstate0.items():
                 dstate0[s][rows] = g
         if not grads:  # every length is 0: no parameter took part

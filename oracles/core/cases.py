@@ -20,7 +20,7 @@ import numpy as np
 from gradparity.core.errors import InputError
 from gradparity.core.pairwise import pairwise
 from gradparity.core.registry import CellSpec
-from gradparity.core.validate import DTYPES
+from gradparity.core.validate import DTYPES, check_lengths
 from gradparity.reference_impl.network import Problem
 
 HEADS = ("dense", "none")
@@ -133,25 +133,6 @@ class Case:
             raise InputError(f"param_fill must be a finite number, got {self.param_fill!r}")
         if self.lengths is not None:
             check_lengths(spec, self.lengths, self.batch, self.seq_len)
-
-
-def check_lengths(spec: CellSpec, lengths: Any, batch: int, steps: int) -> np.ndarray:
-    """``lengths`` as a [B] integer array, or an ``InputError`` saying what is wrong."""
-    if not spec.recurrent:
-        raise InputError(f"lengths: cell {spec.name} has no time axis; lengths need one")
-    values = list(np.ravel(lengths)) if np.ndim(lengths) <= 1 else None
-    if values is None or any(isinstance(v, bool | np.bool_) for v in values):
-        raise InputError(f"lengths: expected {batch} integers (one per batch row), got {lengths!r}")
-    if not all(isinstance(v, int | np.integer) for v in values):
-        raise InputError(f"lengths: expected {batch} integers (one per batch row), got {lengths!r}")
-    if len(values) != batch:
-        raise InputError(f"lengths: got {len(values)} values, expected {batch} (one per batch row)")
-    if any(v < 0 or v > steps for v in values):
-        shown = ",".join(str(int(v)) for v in values)
-        raise InputError(
-            f"lengths: each must be in [0, {steps}] (the sequence length), got {shown}"
-        )
-    return np.asarray(values, dtype=np.int64)
 
 
 def _generator(case: Case, tensor: str) -> np.random.Generator:
@@ -320,3 +301,40 @@ def pairwise_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Cas
                 f"cell {spec.name}: no pairwise size {sizes} suits options {row}: {errors[-1]}"
             )
     return cases
+
+
+RAGGED_SEED = 200
+"""Ragged case k has seed RAGGED_SEED + k."""
+
+RAGGED_CASES = (
+    # (dtype, layers, bidirectional, seq_len, lengths): ragged with a length-1 row through a
+    # stack of two bidirectional layers; a length-0 row; ragged through two layers in float32;
+    # every length equal
+    ("float64", 2, True, 4, (4, 1, 2)),
+    ("float64", 1, False, 4, (4, 0, 2)),
+    ("float32", 2, False, 3, (3, 1)),
+    ("float32", 1, False, 3, (3, 3)),
+)
+
+
+def ragged_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Case]:
+    """The suite's per-example-lengths cases of a recurrent cell (``RAGGED_CASES``, at the
+    cell's first pairwise size's hidden width), with the cell's default options."""
+    if not spec.recurrent:
+        return []
+    hidden = max(3, spec.pairwise_sizes[0][0])
+    return [
+        Case.make(
+            spec,
+            options={"layers": layers, "bidirectional": bidirectional},
+            input_size=5,
+            hidden_size=hidden,
+            seq_len=steps,
+            batch=len(lengths),
+            seed=RAGGED_SEED + k,
+            dtype=dtype,
+            lengths=lengths,
+        )
+        for k, (dtype, layers, bidirectional, steps, lengths) in enumerate(RAGGED_CASES)
+        if dtype in dtypes
+    ]

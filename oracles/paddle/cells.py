@@ -144,7 +144,7 @@ def _native_recurrent(
 REVERSE_LENGTHS_GRADIENT = (
     "paddle: with sequence_length and an initial state, a bidirectional layer's reverse"
     " weight_hh gradient is wrong (paddle 3.3.1: it differs from central differences of"
-    " Paddle's own forward by 0.44 of a gradient of scale 1.8; the forward direction, the"
+    " Paddle's own forward by up to 0.44 where its largest entry is 1.8; the forward direction, the"
     " values and every other gradient agree: docs/frameworks.md, PaddlePaddle; found by"
     " gradparity, not yet reported upstream)"
 )
