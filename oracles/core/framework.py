@@ -237,6 +237,11 @@ class Runner:
                 f"{self.adapter.name}: the builder {builder.target} does not take per-example"
                 " lengths"
             )
+        if ragged and layer:
+            raise OracleUnavailable(
+                f"module {layer} in place of {builder.replaces}: a drop-in is checked on"
+                " full-length batches; per-example lengths are checked on the stock layer"
+            )
         refused = net.refuses_lengths(problem.lengths) if ragged else None
         if refused:
             raise OracleUnavailable(refused)
