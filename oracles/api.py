@@ -18,7 +18,7 @@ from gradparity.io.fixtures import find_fixture, load_fixture
 def case(cell: str, options: Mapping[str, Any] | None = None, **sizes: Any) -> Case:
     """A case of a registered cell: ``case("lstm", {"forget_bias": 1.0}, seq_len=4)``; sizes
     are ``input_size``, ``hidden_size``, ``seq_len``, ``batch``, ``seed``, ``dtype``, ``head``,
-    ``num_classes``, ``probes``, ``param_fill`` (``Case``'s fields and defaults)."""
+    ``num_classes``, ``probes``, ``param_fill``, ``lengths`` (``Case``'s fields and defaults)."""
     return Case.make(get_cell(cell), options, **sizes)
 
 

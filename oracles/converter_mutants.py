@@ -27,6 +27,7 @@ class ConverterMutant:
     caught_by: str  # a tensor that must be reported as disagreeing
     options: tuple[tuple[str, object], ...] = ()
     sizes: tuple[tuple[str, int], ...] = field(default=())
+    lengths: tuple[int, ...] | None = None  # per-example lengths the bug needs
     forward = True  # the numerical oracles never see a framework's converters
 
     @property
@@ -47,6 +48,8 @@ class ConverterMutant:
         dtype = dtype or self.dtypes[0]
         fields = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2}
         fields |= dict(self.sizes) | sizes
+        if self.lengths is not None:
+            fields |= {"batch": len(self.lengths), "lengths": self.lengths}
         return Case.make(get_cell(self.cell), options=dict(self.options), dtype=dtype, **fields)
 
     @contextmanager

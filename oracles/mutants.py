@@ -23,7 +23,8 @@ from gradparity.reference_impl.program_cell import ProgramCell
 from gradparity.reference_impl.step_program import parse_step
 
 SHARED_TARGETS = {
-    "gradparity.reference_impl.loss": "softmax_cross_entropy"
+    "gradparity.reference_impl.loss": "softmax_cross_entropy",
+    "gradparity.reference_impl.ragged": "Ragged",
 }  # module -> name network uses
 
 
@@ -40,10 +41,13 @@ class Mutant:
     target: str = ""  # a module of SHARED_TARGETS; empty: the cell's reference module
     patch = None  # it edits the reference (a converter mutant: its builder module)
     oracles: tuple[str, ...] = ()  # any oracle may catch it
+    lengths: tuple[int, ...] | None = None  # per-example lengths the bug needs (batch: one each)
 
     def case(self, dtype: str = "float64", **sizes: int) -> Case:
         """A small case of the mutant's cell with the options its bug needs."""
         fields = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2} | sizes
+        if self.lengths is not None:
+            fields |= {"batch": len(self.lengths), "lengths": self.lengths}
         return Case.make(get_cell(self.cell), options=dict(self.options), dtype=dtype, **fields)
 
     def original(self) -> ModuleType:
@@ -318,5 +322,24 @@ MUTANTS = (
         "",
         caught_by="grad/W_y",
         target="gradparity.reference_impl.loss",
+    ),
+    Mutant(  # a padded step updates the state: the final state is one step too late
+        "ragged-padded-step-updates-the-state",
+        "gru",
+        "steps = length  # the cell runs over the valid prefix alone",
+        "steps = min(length + 1, x.shape[1])",
+        caught_by="h_T",
+        forward=True,
+        target="gradparity.reference_impl.ragged",
+        lengths=(5, 2, 1),
+    ),
+    Mutant(  # `=` where the groups' parameter gradients must add up
+        "ragged-parameter-gradients-of-the-last-group-only",
+        "lstm",
+        "grads[name] = grads[name] + g if name in grads else g  # parameters fork",
+        "grads[name] = g",
+        caught_by="grad/W_i",
+        target="gradparity.reference_impl.ragged",
+        lengths=(5, 2, 1),
     ),
 )

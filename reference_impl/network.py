@@ -6,7 +6,8 @@ The scalar that gets differentiated is the objective
 
 where ``loss`` is the softmax cross-entropy of ``logits = last @ W_y + b_y`` (or ``last``
 itself without a head) and ``last`` is the output of the last step (the output itself for a
-layer with no time axis). The probes are fixed random cotangents: they make every output and
+layer with no time axis; each example's last valid step when the problem has ``lengths``:
+``reference_impl.ragged``). The probes are fixed random cotangents: they make every output and
 every final state carry gradient, so a bug on any path shows. Reproducing a reported example
 uses no probes, and then J is the loss alone.
 """
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .loss import softmax_cross_entropy
+from .ragged import Ragged, last_valid_index
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Problem:
     options: dict[str, Any]
     head: dict[str, np.ndarray] = field(default_factory=dict)  # {"W_y", "b_y"} or empty
     probes: dict[str, np.ndarray] = field(default_factory=dict)  # "outputs" and state names
+    lengths: np.ndarray | None = None  # [B] integers: example b is valid for its first steps
 
     def inputs(self) -> dict[str, np.ndarray]:
         """Every differentiable input, keyed by the name of its gradient tensor."""
@@ -63,8 +66,19 @@ class Problem:
         return replace(self.with_inputs(cast), probes=probes)
 
 
-def last_output(outputs: np.ndarray) -> np.ndarray:
-    return outputs[:, -1] if outputs.ndim == 3 else outputs
+def last_rows(problem: Problem, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The indices ``(rows, steps)`` of the outputs the loss reads (time-major cells only)."""
+    batch, steps = outputs.shape[:2]
+    return np.arange(batch), last_valid_index(problem.lengths, steps, batch)
+
+
+def last_output(problem: Problem, outputs: np.ndarray) -> np.ndarray:
+    return outputs[last_rows(problem, outputs)] if outputs.ndim == 3 else outputs
+
+
+def sequenced(cell: Any, problem: Problem) -> Any:
+    """``cell`` over the problem's per-example lengths, if it has them."""
+    return cell if problem.lengths is None else Ragged(cell, problem.lengths)
 
 
 def logits_of(problem: Problem, last: np.ndarray) -> np.ndarray:
@@ -73,37 +87,26 @@ def logits_of(problem: Problem, last: np.ndarray) -> np.ndarray:
     return last
 
 
-def probe_sum(problem: Problem, outputs: np.ndarray, final: Mapping[str, np.ndarray]):
-    total = (problem.probes["outputs"] * outputs).sum() if "outputs" in problem.probes else 0.0
-    for name, value in final.items():
-        if name in problem.probes:
-            total = total + (problem.probes[name] * value).sum()
-    return total
-
-
-def objective(cell: ModuleType, problem: Problem) -> np.ndarray:
-    """J for the numerical oracles: forward only, complex-analytic."""
-    outputs, final, _ = cell.forward(problem.params, problem.x, problem.state0, problem.options)
-    loss, _ = softmax_cross_entropy(logits_of(problem, last_output(outputs)), problem.targets)
-    return loss + probe_sum(problem, outputs, final)
-
-
 def run(cell: ModuleType, problem: Problem) -> dict[str, np.ndarray]:
     """Forward and backward through ``cell``; returns every value and gradient tensor by name."""
     params, options = problem.params, problem.options
+    cell = sequenced(cell, problem)
     outputs, final, cache = cell.forward(params, problem.x, problem.state0, options)
-    last = last_output(outputs)
+    last = last_output(problem, outputs)
     loss, dlogits = softmax_cross_entropy(logits_of(problem, last), problem.targets)
 
     result = {"outputs": outputs, **{f"{s}_T": v for s, v in final.items()}, "loss": loss}
     d_outputs = np.array(problem.probes.get("outputs", np.zeros_like(outputs)), dtype=outputs.dtype)
-    d_last = last_output(d_outputs)  # a view: the head's gradient lands in d_outputs
     if "W_y" in problem.head:
         result["grad/W_y"] = last.T @ dlogits
         result["grad/b_y"] = dlogits.sum(axis=0)
-        d_last += dlogits @ problem.head["W_y"].T
+        d_last = dlogits @ problem.head["W_y"].T
     else:
-        d_last += dlogits
+        d_last = dlogits
+    if outputs.ndim == 3:
+        d_outputs[last_rows(problem, outputs)] += d_last
+    else:
+        d_outputs += d_last
     d_final = {s: problem.probes.get(s, np.zeros_like(v)) for s, v in final.items()}
 
     grads, dx, dstate0 = cell.backward(params, cache, d_outputs, d_final, options)

@@ -163,6 +163,42 @@ ROWS: list[tuple[str, str, Callable[[Path], list[str]], str]] = [
         "has no time axis",
     ),
     (
+        "lengths-wrong-count",
+        "--lengths with a count other than the batch",
+        lambda tmp: ["compare", "--cell", _recurrent(), "--batch", "3", "--lengths", "5,2"],
+        "got 2 values, expected 3 (one per batch row)",
+    ),
+    (
+        "lengths-out-of-range",
+        "a length above the sequence length or below 0",
+        lambda tmp: ["compare", "--cell", _recurrent(), "--seq-len", "4", "--lengths", "5,2"],
+        "each must be in [0, 4] (the sequence length)",
+    ),
+    (
+        "lengths-not-integers",
+        "--lengths that are not integers",
+        lambda tmp: ["compare", "--cell", _recurrent(), "--lengths", "2.5,1"],
+        "expected comma-separated integers, one per batch row",
+    ),
+    (
+        "lengths-without-time-axis",
+        "--lengths on a layer without a time axis",
+        lambda tmp: ["compare", "--cell", _without_time_axis(), "--lengths", "1,1"],
+        "has no time axis; lengths need one",
+    ),
+    (
+        "fixture-lengths-out-of-range",
+        "a fixture's inputs.lengths above its sequence length",
+        lambda tmp: _fixture(tmp, lambda d: d["inputs"].update(lengths=[3, 1])),
+        "inputs.lengths: each must be in [0, 2] (the sequence length)",
+    ),
+    (
+        "fixture-lengths-not-integers",
+        "a fixture's inputs.lengths that are not integers",
+        lambda tmp: _fixture(tmp, lambda d: d["inputs"].update(lengths=[1.5, 1])),
+        "inputs.lengths: expected 2 integers (one per batch row)",
+    ),
+    (
         "unknown-dtype",
         "a dtype other than float32/float64",
         _compare("--dtype", "float16"),
@@ -488,10 +524,24 @@ def _api_edits():
     )
     yield "api-missing-parameter", lambda p: p.params.pop(next(iter(p.params))), ": missing"
     yield (
+        "api-lengths-wrong-count",
+        lambda p: _set_lengths(p, [2, 1, 1]),
+        "inputs.lengths: got 3 values, expected 2",
+    )
+    yield (
+        "api-lengths-out-of-range",
+        lambda p: _set_lengths(p, [3, 1]),
+        "inputs.lengths: each must be in [0, 2]",
+    )
+    yield (
         "api-wrong-state-shape",
         lambda p: p.state0.update({k: v[:, :1] for k, v in p.state0.items()}),
         "expected",
     )
+
+
+def _set_lengths(problem: Problem, lengths) -> None:
+    object.__setattr__(problem, "lengths", np.asarray(lengths))  # a frozen dataclass
 
 
 API_EDITS = list(_api_edits())

@@ -47,7 +47,8 @@ def test_every_pair_of_option_values_meets_on_every_oracle(cell, oracle):
 
 
 def test_a_missing_case_is_a_named_gap():
-    cases = [case for case, _ in suite_pairs(["peephole_lstm"], ["jax"])]
+    pairs = suite_pairs(["peephole_lstm"], ["jax"])
+    cases = [case for case, _ in pairs if case.lengths is None]  # the pairwise rows alone
     assert not coverage_gaps("peephole_lstm", "jax", cases)
     for removed in cases:
         gaps = coverage_gaps("peephole_lstm", "jax", [c for c in cases if c is not removed])

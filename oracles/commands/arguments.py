@@ -140,6 +140,14 @@ def add_case_arguments(parser: argparse.ArgumentParser, oracles: bool = True) ->
         metavar="VALUE",
         help="fill every parameter with VALUE instead of seeded values",
     )
+    parser.add_argument(
+        "--lengths",
+        type=lengths_argument,
+        default=None,
+        metavar="N,N,...",
+        help="valid steps of each batch row, e.g. 9,4,1 (one per row, each in [0, T];"
+        " steps past a row's length are padding: docs/variable-length.md)",
+    )
     if oracles:
         add_oracles_and_json(parser)
 
@@ -149,6 +157,15 @@ def _option(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise InputError(f"--option {text!r}: expected NAME=VALUE, e.g. --option forget_bias=1.0")
     return name.strip(), value.strip()
+
+
+def lengths_argument(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected comma-separated integers, one per batch row (e.g. 9,4,1)"
+        ) from None
 
 
 def case_from_args(args: argparse.Namespace) -> Case:
@@ -173,6 +190,7 @@ def case_from_args(args: argparse.Namespace) -> Case:
         num_classes=args.num_classes,
         probes=not args.no_probes,
         param_fill=args.param_fill,
+        lengths=args.lengths,
     )
 
 

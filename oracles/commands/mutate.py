@@ -80,6 +80,7 @@ def mutation_cases(mutant: Mutant | ProgramMutant) -> list[Case]:
             hidden_size=base.hidden_size,
             seq_len=base.seq_len,
             batch=base.batch,
+            lengths=base.lengths,
         )
         cases.append(stacked)
     return cases

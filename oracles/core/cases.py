@@ -20,7 +20,7 @@ import numpy as np
 from gradparity.core.errors import InputError
 from gradparity.core.pairwise import pairwise
 from gradparity.core.registry import CellSpec
-from gradparity.core.validate import DTYPES
+from gradparity.core.validate import DTYPES, check_lengths
 from gradparity.reference_impl.network import Problem
 
 HEADS = ("dense", "none")
@@ -44,6 +44,7 @@ class Case:
     num_classes: int = 5
     probes: bool = True  # random cotangents on every output and final state
     param_fill: float | None = None  # a constant for every parameter instead of seeded values
+    lengths: tuple[int, ...] | None = None  # per batch row: valid steps (reference_impl.ragged)
 
     @classmethod
     def make(cls, spec: CellSpec, options: Mapping[str, Any] | None = None, **sizes: Any) -> Case:
@@ -51,6 +52,9 @@ class Case:
         resolved = spec.resolve_options(options or {})
         if not spec.recurrent:
             sizes["seq_len"] = 1
+        if sizes.get("lengths") is not None:
+            steps, batch = sizes.get("seq_len", cls.seq_len), sizes.get("batch", cls.batch)
+            sizes["lengths"] = tuple(map(int, check_lengths(spec, sizes["lengths"], batch, steps)))
         case = cls(spec=spec, cell=spec.name, options=tuple(sorted(resolved.items())), **sizes)
         case.validate(spec)
         return case
@@ -72,6 +76,8 @@ class Case:
             parts.append(f"head={self.head}")
         if self.param_fill is not None:
             parts.append(f"fill={self.param_fill}")
+        if self.lengths is not None:
+            parts.append("len=" + ".".join(map(str, self.lengths)))
         return "-".join(parts)
 
     def cli_args(self) -> list[str]:
@@ -93,6 +99,8 @@ class Case:
             args.append("--no-probes")
         if self.param_fill is not None:
             args += ["--param-fill", repr(self.param_fill)]
+        if self.lengths is not None:
+            args += ["--lengths", ",".join(map(str, self.lengths))]
         return args
 
     def command(self, oracle: str | None = None) -> str:
@@ -123,6 +131,8 @@ class Case:
             raise InputError(f"head {self.head!r} is not supported; expected one of {HEADS}")
         if self.param_fill is not None and not math.isfinite(self.param_fill):
             raise InputError(f"param_fill must be a finite number, got {self.param_fill!r}")
+        if self.lengths is not None:
+            check_lengths(spec, self.lengths, self.batch, self.seq_len)
 
 
 def _generator(case: Case, tensor: str) -> np.random.Generator:
@@ -169,6 +179,7 @@ def make_problem(case: Case) -> Problem:
         options=options,
         head=head,
         probes=probes,
+        lengths=None if case.lengths is None else np.asarray(case.lengths, dtype=np.int64),
     )
     return problem.astype(case.dtype)
 
@@ -290,3 +301,40 @@ def pairwise_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Cas
                 f"cell {spec.name}: no pairwise size {sizes} suits options {row}: {errors[-1]}"
             )
     return cases
+
+
+RAGGED_SEED = 200
+"""Ragged case k has seed RAGGED_SEED + k."""
+
+RAGGED_CASES = (
+    # (dtype, layers, bidirectional, seq_len, lengths): ragged with a length-1 row through a
+    # stack of two bidirectional layers; a length-0 row; ragged through two layers in float32;
+    # every length equal
+    ("float64", 2, True, 4, (4, 1, 2)),
+    ("float64", 1, False, 4, (4, 0, 2)),
+    ("float32", 2, False, 3, (3, 1)),
+    ("float32", 1, False, 3, (3, 3)),
+)
+
+
+def ragged_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Case]:
+    """The suite's per-example-lengths cases of a recurrent cell (``RAGGED_CASES``, at the
+    cell's first pairwise size's hidden width), with the cell's default options."""
+    if not spec.recurrent:
+        return []
+    hidden = max(3, spec.pairwise_sizes[0][0])
+    return [
+        Case.make(
+            spec,
+            options={"layers": layers, "bidirectional": bidirectional},
+            input_size=5,
+            hidden_size=hidden,
+            seq_len=steps,
+            batch=len(lengths),
+            seed=RAGGED_SEED + k,
+            dtype=dtype,
+            lengths=lengths,
+        )
+        for k, (dtype, layers, bidirectional, steps, lengths) in enumerate(RAGGED_CASES)
+        if dtype in dtypes
+    ]

@@ -8,7 +8,10 @@ Its adapter is the framework's whole contract with gradparity:
     setup()                     import the framework, pin its threads (once per process)
     ops                         the primitive table (``reference_impl.primitives``) in the
                                 framework's functions, plus "flip_time", "concat" and
-                                "scan(step, x, state0, output)" (stepping a step program)
+                                "scan(step, xs, state0, output)" (stepping a step program:
+                                ``xs`` a dict of batch-first [B, T, ·] tensors; ``step(states,
+                                {name: [B, ·] at t})`` returns the states; ``output`` names the
+                                state stacked into the outputs)
     prepare(f, leaves, constants, key, open_axes) -> thunk
                                 a call of ``thunk()`` returns ``(aux, grads)``: ``f(L, C)``
                                 returns ``(J, aux)``; ``grads`` are dJ/dL for every leaf.
@@ -33,12 +36,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from gradparity.core.edits import SourcePatch
-from gradparity.core.errors import OracleMisconfigured
+from gradparity.core.errors import OracleMisconfigured, OracleUnavailable
 from gradparity.core.layers import check_parameters, check_results, fitting, load_layer
 from gradparity.core.net import Net
 from gradparity.core.objective import objective, target_weights
 from gradparity.core.program_net import PROGRAM_BUILDER, program_net
 from gradparity.core.registry import Builder, CellSpec
+from gradparity.core.sequences import PREFIX, lengths_of, sequence_constants
 from gradparity.core.stacking import stack_nets
 from gradparity.core.validate import hidden_size, logit_width
 from gradparity.reference_impl.equations import Eq, differentiated, evaluate
@@ -128,7 +132,7 @@ def _data_axes(name: str, value: np.ndarray) -> int:
     """Leading axes that vary between problems of one network: batch (and time for x, outputs)."""
     if name == "x" or name == "probe/outputs":
         return value.ndim - 1
-    if name.startswith(("s/", "probe/")) or name == "weights":
+    if name.startswith(("s/", "probe/", PREFIX)) or name == "weights":
         return 1
     return 0
 
@@ -212,7 +216,7 @@ class Runner:
                     for unit in spec.units(problem.options)
                 }
                 ops = self.adapter.ops
-                self._nets[key] = stack_nets(nets, ops["flip_time"], ops["concat"])
+                self._nets[key] = stack_nets(nets, ops["flip_time"], ops["concat"], ops["matmul"])
             else:
                 self._nets[key] = build(problem.params, problem.options, dtype)
         return self._nets[key]
@@ -227,6 +231,20 @@ class Runner:
     ) -> tuple[Net, Callable[[], tuple[Any, dict[str, Any]]]]:
         """The network and a thunk computing ``(aux, grads)`` in framework tensors."""
         net = self.net(spec, builder, problem, layer, patch)
+        ragged = problem.lengths is not None
+        if ragged and not net.ragged:
+            raise OracleUnavailable(
+                f"{self.adapter.name}: the builder {builder.target} does not take per-example"
+                " lengths"
+            )
+        if ragged and layer:
+            raise OracleUnavailable(
+                f"module {layer} in place of {builder.replaces}: a drop-in is checked on"
+                " full-length batches; per-example lengths are checked on the stock layer"
+            )
+        refused = net.refuses_lengths(problem.lengths) if ragged else None
+        if refused:
+            raise OracleUnavailable(refused)
         ops = self.adapter.ops
         params = net.layout(problem.params)
         leaves = {f"p/{k}": v for k, v in params.items()}
@@ -234,28 +252,34 @@ class Runner:
         leaves |= {f"s/{s}": v for s, v in problem.state0.items()}
         leaves |= {f"h/{k}": v for k, v in problem.head.items()}
         classes = logit_width(spec, problem)
-        constants = {"weights": target_weights(problem.targets, classes, problem.x.dtype)}
+        dtype = problem.x.dtype
+        constants = {"weights": target_weights(problem.targets, classes, dtype, ragged)}
         constants |= {f"probe/{k}": v for k, v in problem.probes.items()}
+        if ragged:
+            constants |= sequence_constants(problem.lengths, problem.x.shape[1], dtype)
         width = spec.output_width(hidden_size(spec, problem), problem.options)
 
         def f(L, C):
             fw = {k: L[f"p/{k}"] for k in params}
             state0 = {s: L[f"s/{s}"] for s in problem.state0}
-            outputs, final = net.forward(fw, L["x"], state0)
+            lengths = lengths_of(C)
+            extra = () if lengths is None else (lengths,)
+            outputs, final = net.forward(fw, L["x"], state0, *extra)
             if layer:  # a user's module: what it returned has the stock layer's shapes
                 returned = {"outputs": outputs, **{f"{s}_T": v for s, v in final.items()}}
                 expected = _expected_results(width, L["x"], state0)
                 check_results(layer, builder.replaces, _shapes(returned), expected)
             head = {k: L[f"h/{k}"] for k in problem.head}
-            probes = {k.removeprefix("probe/"): v for k, v in C.items() if k != "weights"}
-            total, loss = objective(ops, outputs, final, head, C["weights"], probes)
+            probes = {k.removeprefix("probe/"): v for k, v in C.items() if k.startswith("probe/")}
+            select = C.get(PREFIX + "select")
+            total, loss = objective(ops, outputs, final, head, C["weights"], probes, select)
             return total, {
                 "outputs": outputs,
                 "loss": loss,
                 **{f"{s}_T": v for s, v in final.items()},
             }
 
-        key = (id(net), tuple(problem.head), tuple(problem.probes))
+        key = (id(net), tuple(problem.head), tuple(problem.probes), ragged)
         open_axes = {n: _data_axes(n, v) for n, v in (leaves | constants).items()}
         return net, self.adapter.prepare(f, leaves, constants, key, open_axes)
 

@@ -21,12 +21,18 @@ class Net:
     ``to_canonical(grads) -> canonical gradients`` from the gradients of the framework's
     parameters (same keys as ``layout``'s result);
     ``parameters() -> {framework name: shape}``: the module's own parameters, when it may be a
-    user's module in place of the stock layer (``core.layers``), to check that it fits."""
+    user's module in place of the stock layer (``core.layers``), to check that it fits;
+    ``ragged``: ``forward`` also takes per-example lengths, ``forward(params, x, state0,
+    lengths)`` with a ``core.sequences.Lengths`` (the reference's semantics,
+    ``reference_impl.ragged``); a network without it refuses a problem that has lengths;
+    ``refuses_lengths(lengths) -> reason or None``: lengths (a NumPy array) it cannot take."""
 
     layout: Callable[[Mapping[str, np.ndarray]], Arrays]
     forward: Callable[[Mapping[str, Any], Any, Mapping[str, Any]], tuple[Any, dict[str, Any]]]
     to_canonical: Callable[[Mapping[str, np.ndarray]], Arrays]
     parameters: Callable[[], dict[str, tuple[int, ...]]] | None = None
+    ragged: bool = False
+    refuses_lengths: Callable[[np.ndarray], str | None] = lambda lengths: None
 
 
 def identity(values: Mapping[str, np.ndarray]) -> Arrays:

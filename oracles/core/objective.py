@@ -4,7 +4,9 @@
     loss = −Σ_bk w_bk · log_softmax(logits)_bk,   w = onehot(targets) / B   (the batch mean)
 
 where ``logits = last @ W_y + b_y`` (or ``last`` itself without a head) and ``last`` is the
-output of the last step (the output itself for a layer with no time axis). The probes are
+output of the last step (the output itself for a layer with no time axis). With per-example
+lengths, ``last = select @ outputs`` reads each example's last valid output
+(``core.sequences``: ``select`` [B, 1, T] is one-hot there), and ``w`` is [B, 1, C]. The probes are
 fixed random cotangents: they make every output and every final state carry gradient, so a bug
 on any path shows. Reproducing a reported example uses no probes; then J is the loss alone.
 
@@ -24,12 +26,13 @@ import numpy as np
 Ops = Mapping[str, Callable[..., Any]]
 
 
-def target_weights(targets: np.ndarray, classes: int, dtype) -> np.ndarray:
+def target_weights(targets: np.ndarray, classes: int, dtype, ragged: bool = False) -> np.ndarray:
     """``onehot(targets) / B``: the weights of the log-probabilities in the batch-mean loss
-    (a constant, so that no framework needs the batch size inside a traced function)."""
+    (a constant, so that no framework needs the batch size inside a traced function); [B, 1, C]
+    for logits of ``select @ outputs`` (``ragged``)."""
     weights = np.zeros((len(targets), classes))
     weights[np.arange(len(targets)), targets] = 1.0 / len(targets)
-    return weights.astype(dtype)
+    return (weights[:, None, :] if ragged else weights).astype(dtype)
 
 
 def last_step(outputs: Any) -> Any:
@@ -43,9 +46,11 @@ def objective(
     head: Mapping[str, Any],
     weights: Any,
     probes: Mapping[str, Any],
+    select: Any = None,
 ) -> tuple[Any, Any]:
-    """``(J, loss)`` of a network's outputs and final states; ``weights``: ``target_weights``."""
-    last = last_step(outputs)
+    """``(J, loss)`` of a network's outputs and final states; ``weights``: ``target_weights``;
+    ``select``: each example's last valid step (``core.sequences``), or None: the last step."""
+    last = last_step(outputs) if select is None else ops["matmul"](select, outputs)
     logits = ops["add"](ops["matmul"](last, head["W_y"]), head["b_y"]) if head else last
     loss = ops["negate"](ops["sum"](ops["schur"](weights, ops["log_softmax"](logits))))
     total = loss

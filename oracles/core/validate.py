@@ -8,6 +8,8 @@ names them: ``params.W_i``, ``inputs.x``, ``inputs.h0``, ``head.W_y``, ``head.ta
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gradparity.core.errors import InputError
@@ -100,6 +102,8 @@ def validate_problem(spec: CellSpec, problem: Problem, hidden: int | None = None
     if extra:
         allowed = ", ".join(["x", *(f"{s}0" for s in state_widths)])
         raise InputError(f"inputs.{extra[0]}0: unknown input (allowed: {allowed})")
+    if problem.lengths is not None:
+        check_lengths(spec, problem.lengths, batch, problem.x.shape[1], "inputs.lengths")
     width = spec.output_width(hidden, problem.options)
     _validate_head(problem, dtype, width)
     _validate_targets(problem, batch, logit_width(spec, problem))
@@ -110,6 +114,25 @@ def validate_problem(spec: CellSpec, problem: Problem, hidden: int | None = None
             raise InputError(f"probes.{name}: unknown (allowed: {', '.join(probe_shapes)})")
         check_array(f"probes.{name}", value, dtype)
         _check_shape(f"probes.{name}", value, probe_shapes[name])
+
+
+def check_lengths(
+    spec: CellSpec, lengths: Any, batch: int, steps: int, name: str = "lengths"
+) -> np.ndarray:
+    """``lengths`` as a [B] integer array, or an ``InputError`` saying what is wrong."""
+    if not spec.recurrent:
+        raise InputError(f"{name}: cell {spec.name} has no time axis; lengths need one")
+    values = list(np.ravel(lengths)) if np.ndim(lengths) <= 1 else None
+    if values is None or any(isinstance(v, bool | np.bool_) for v in values):
+        raise InputError(f"{name}: expected {batch} integers (one per batch row), got {lengths!r}")
+    if not all(isinstance(v, int | np.integer) for v in values):
+        raise InputError(f"{name}: expected {batch} integers (one per batch row), got {lengths!r}")
+    if len(values) != batch:
+        raise InputError(f"{name}: got {len(values)} values, expected {batch} (one per batch row)")
+    if any(v < 0 or v > steps for v in values):
+        shown = ",".join(str(int(v)) for v in values)
+        raise InputError(f"{name}: each must be in [0, {steps}] (the sequence length), got {shown}")
+    return np.asarray(values, dtype=np.int64)
 
 
 def _validate_head(problem: Problem, dtype: np.dtype, width: int) -> None:

@@ -5,7 +5,8 @@ Two kinds share the common fields ``{"name", "source", "dtype", "expected": {TEN
 "recorded_with"}``:
 
 ``"kind": "cell"`` (the default) adds ``{"cell", "hidden_size", "options", "params",
-"inputs": {"x", "<state>0"...}, "head": {"W_y", "b_y", "targets"}, "probes"}``. A number in
+"inputs": {"x", "<state>0"..., "lengths"}, "head": {"W_y", "b_y", "targets"}, "probes"}``
+(``lengths``: the valid steps of each batch row, ``reference_impl.ragged``). A number in
 ``params`` fills the whole tensor. Initial states default to zeros; without ``W_y``/``b_y``
 the logits are the layer's last output. Without ``probes`` the differentiated scalar is the
 loss alone; ``probes`` ({"outputs", "<state>"...}) adds ``Σ probe ∘ tensor`` as in
@@ -35,7 +36,7 @@ from gradparity.catalog import get_cell
 from gradparity.core.errors import InputError
 from gradparity.core.registry import CellSpec
 from gradparity.core.tolerances import Tolerance
-from gradparity.core.validate import DTYPES, check_x, validate_problem
+from gradparity.core.validate import DTYPES, check_lengths, check_x, validate_problem
 from gradparity.reference_impl.equations import Eq, differentiated, evaluate, parse
 from gradparity.reference_impl.network import Problem
 
@@ -294,6 +295,10 @@ def _load_cell(path: str, data: dict[str, Any]) -> dict[str, Any]:
     with _in_file(path):
         check_x(spec, x)
     batch, input_size = x.shape[0], x.shape[-1]
+    lengths = inputs.pop("lengths", None)
+    if lengths is not None:
+        with _in_file(path):
+            lengths = check_lengths(spec, lengths, batch, x.shape[1], "inputs.lengths")
 
     shapes = spec.shapes(input_size, hidden, options)
     params = {
@@ -306,7 +311,7 @@ def _load_cell(path: str, data: dict[str, Any]) -> dict[str, Any]:
         value = inputs.pop(f"{state}0", 0.0)
         state0[state] = _array(path, f"inputs.{state}0", value, (batch, width))
     if inputs:
-        allowed = ", ".join(["x", *(f"{s}0" for s in state_widths)])
+        allowed = ", ".join(["x", *(f"{s}0" for s in state_widths), "lengths"])
         raise _fail(path, f"inputs.{sorted(inputs)[0]}", f"unknown input (allowed: {allowed})")
 
     head_data = dict(data.get("head", {}))
@@ -320,7 +325,9 @@ def _load_cell(path: str, data: dict[str, Any]) -> dict[str, Any]:
     targets = np.asarray(targets_value)
     probes = {k: _array(path, f"probes.{k}", v) for k, v in data.get("probes", {}).items()}
 
-    problem = Problem(params, x, state0, targets, options, head=head, probes=probes)
+    problem = Problem(
+        params, x, state0, targets, options, head=head, probes=probes, lengths=lengths
+    )
     with _in_file(path):
         validate_problem(spec, problem, hidden)
     problem = problem.astype(data["dtype"])

@@ -65,6 +65,8 @@ def fixture_data(case: Case, implementation: str, command: str) -> dict[str, Any
         tensors = cached_oracle(case, implementation)
     gradient = tolerance(case.dtype, "gradient")
     inputs = {"x": _listed(problem.x)} | {f"{s}0": _listed(v) for s, v in problem.state0.items()}
+    if problem.lengths is not None:
+        inputs["lengths"] = [int(n) for n in problem.lengths]
     head = {k: _listed(v) for k, v in problem.head.items()}
     head["targets"] = [int(t) for t in problem.targets]
     data: dict[str, Any] = {

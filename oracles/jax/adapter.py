@@ -27,14 +27,15 @@ import numpy as np  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 
 
-def scan(step: Callable, x: Any, state0: dict, output: str) -> tuple:
-    """``step`` over the time axis of batch-first ``x`` with ``lax.scan``."""
+def scan(step: Callable, xs: dict, state0: dict, output: str) -> tuple:
+    """``step`` over the time axis of batch-first ``xs`` with ``lax.scan``."""
 
-    def body(states, x_t):
-        states = step(states, x_t)
+    def body(states, inputs_t):
+        states = step(states, inputs_t)
         return states, states[output]
 
-    final, outputs = jax.lax.scan(body, state0, jnp.swapaxes(x, 0, 1))
+    time_major = {k: jnp.swapaxes(v, 0, 1) for k, v in xs.items()}
+    final, outputs = jax.lax.scan(body, state0, time_major)
     return jnp.swapaxes(outputs, 0, 1), final
 
 

@@ -21,6 +21,7 @@ from flax import nnx
 
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
+from gradparity.core.sequences import Lengths
 from gradparity.reference_impl.gates import fuse, unfuse
 from gradparity.reference_impl.stack import is_stacked
 
@@ -68,10 +69,27 @@ class _NNX:
         }
 
 
-def _over_time(cell: nnx.Module, x: Any, carry: Any) -> tuple[Any, Any]:
-    """``nnx.RNN`` over batch-first ``x``: (outputs [B, T, W], final carry)."""
-    final, outputs = nnx.RNN(cell, return_carry=True)(x, initial_carry=carry)
-    return outputs, final
+def _refuses_lengths(lengths: np.ndarray) -> str | None:
+    if (lengths == 0).any():
+        return (
+            "jax: flax's RNN(seq_lengths=…) returns, for a row of length 0, the carry after all"
+            " T steps instead of the initial state (it reads the carry at seq_lengths − 1,"
+            " which wraps to the last step; docs/frameworks.md, JAX with Flax)"
+        )
+    return None
+
+
+def _over_time(cell: nnx.Module, x: Any, carry: Any, lengths: Lengths | None) -> tuple[Any, Any]:
+    """``nnx.RNN`` over batch-first ``x``: (outputs [B, T, W], final carry). With per-example
+    lengths, ``seq_lengths``: the carry stops at each row's last valid step; the outputs past
+    it are whatever the cell computed there, so they are masked to the reference's zeros."""
+    if lengths is None:
+        final, outputs = nnx.RNN(cell, return_carry=True)(x, initial_carry=carry)
+        return outputs, final
+    final, outputs = nnx.RNN(cell, return_carry=True)(
+        x, initial_carry=carry, seq_lengths=lengths.lengths
+    )
+    return outputs * lengths.mask, final
 
 
 def lstm(
@@ -109,8 +127,9 @@ def lstm(
             named[f"h{g}/bias"] = biases(values)[g]
         return named
 
-    def forward(weights, x, state0):
-        outputs, (c, h) = _over_time(cell.with_params(weights), x, (state0["c"], state0["h"]))
+    def forward(weights, x, state0, lengths=None):
+        carry = (state0["c"], state0["h"])
+        outputs, (c, h) = _over_time(cell.with_params(weights), x, carry, lengths)
         return outputs, {"h": h, "c": c}
 
     def to_canonical(grads):
@@ -127,7 +146,14 @@ def lstm(
             canonical[f"b_{g}"] = grads[f"h{g}/bias"]
         return canonical
 
-    return Net(layout, forward, to_canonical, cell.parameters)
+    return Net(
+        layout,
+        forward,
+        to_canonical,
+        cell.parameters,
+        ragged=True,
+        refuses_lengths=_refuses_lengths,
+    )
 
 
 def gru(
@@ -160,13 +186,18 @@ def gru(
         named |= {"iz/bias": values["bx_z"] + values["bh_z"]}
         return named | {"in/bias": values["bx_n"], "hn/bias": values["bh_n"]}
 
-    def forward(weights, x, state0):
+    def forward(weights, x, state0, lengths=None):
         tree: dict[str, dict[str, Any]] = {}
         for name, value in weights.items():
             module, leaf = name.split("/")
             tree.setdefault(module, {})[leaf] = value
-        h, outputs = rnn.apply({"params": {"cell": tree}}, x, initial_carry=state0["h"])
-        return outputs, {"h": h}
+        if lengths is None:
+            h, outputs = rnn.apply({"params": {"cell": tree}}, x, initial_carry=state0["h"])
+            return outputs, {"h": h}
+        h, outputs = rnn.apply(
+            {"params": {"cell": tree}}, x, initial_carry=state0["h"], seq_lengths=lengths.lengths
+        )
+        return outputs * lengths.mask, {"h": h}
 
     def to_canonical(grads):
         canonical = {}
@@ -177,7 +208,7 @@ def gru(
         canonical |= {"bx_z": grads["iz/bias"], "bh_z": grads["iz/bias"]}
         return canonical | {"bx_n": grads["in/bias"], "bh_n": grads["hn/bias"]}
 
-    return Net(layout, forward, to_canonical)
+    return Net(layout, forward, to_canonical, ragged=True, refuses_lengths=_refuses_lengths)
 
 
 def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
@@ -195,8 +226,8 @@ def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
             "dense_h/kernel": fuse(values, "U", GRU_GATES),
         }
 
-    def forward(weights, x, state0):
-        outputs, h = _over_time(cell.with_params(weights), x, state0["h"])
+    def forward(weights, x, state0, lengths=None):
+        outputs, h = _over_time(cell.with_params(weights), x, state0["h"], lengths)
         return outputs, {"h": h}
 
     def to_canonical(grads):
@@ -209,7 +240,14 @@ def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
             "bh_z": bias["bx_z"],
         }
 
-    return Net(layout, forward, to_canonical, cell.parameters)
+    return Net(
+        layout,
+        forward,
+        to_canonical,
+        cell.parameters,
+        ragged=True,
+        refuses_lengths=_refuses_lengths,
+    )
 
 
 def rnn(
@@ -237,8 +275,8 @@ def rnn(
             "dense_h/kernel": values["U"],
         }
 
-    def forward(weights, x, state0):
-        outputs, h = _over_time(cell.with_params(weights), x, state0["h"])
+    def forward(weights, x, state0, lengths=None):
+        outputs, h = _over_time(cell.with_params(weights), x, state0["h"], lengths)
         return outputs, {"h": h}
 
     def to_canonical(grads):
@@ -248,7 +286,14 @@ def rnn(
             "b": grads["dense_i/bias"],
         }
 
-    return Net(layout, forward, to_canonical, cell.parameters)
+    return Net(
+        layout,
+        forward,
+        to_canonical,
+        cell.parameters,
+        ragged=True,
+        refuses_lengths=_refuses_lengths,
+    )
 
 
 def dense(

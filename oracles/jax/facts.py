@@ -58,4 +58,21 @@ FACTS = (
         _SHAPES.format(cls="SimpleCell"),
         "[('dense_h/kernel', (4, 4)), ('dense_i/bias', (4,)), ('dense_i/kernel', (3, 4))]",
     ),
+    Fact(
+        "`nnx.RNN(seq_lengths=…)` returns, for a row of length 0, the carry after all T steps"
+        " (the same as for length T), not its initial state, and outputs computed at every step"
+        " (so the jax oracle refuses length-0 rows and masks the outputs past each length).",
+        "import jax, jax.numpy as jnp\n"
+        "jax.config.update('jax_enable_x64', True)\n"
+        "from flax import nnx\n"
+        "f64 = jnp.float64\n"
+        "cell = nnx.SimpleCell(1, 2, rngs=nnx.Rngs(0), param_dtype=f64, dtype=f64)\n"
+        "x, h0 = jnp.ones((2, 3, 1)), jnp.array([[0.5, -0.5], [0.25, 0.75]])\n"
+        "rnn = nnx.RNN(cell, return_carry=True)\n"
+        "run = lambda n: rnn(x, initial_carry=h0, seq_lengths=jnp.array(n))\n"
+        "(zero, out), (full, _) = run([3, 0]), run([3, 3])\n"
+        "same = lambda a, b: bool((a == b).all())\n"
+        "print(same(zero[1], full[1]), same(zero[1], h0[1]), bool((out[1] != 0).all()))\n",
+        "True False True",
+    ),
 )

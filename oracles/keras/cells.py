@@ -98,18 +98,21 @@ def _keras_recurrent(
             }
         return named
 
-    def forward(weights, x, state0):
+    def forward(weights, x, state0, lengths=None):
         layer_input, final = x, {}
+        masked = {} if lengths is None else {"mask": keras.ops.greater(lengths.mask[..., 0], 0)}
         for k, layer in enumerate(stack):
             layer_units = [u for u in units if u.split("_")[0] == (f"l{k}" if u else "")]
             initial = [state0[qualify(u, s)] for u in layer_units for s in states]
             trainable = [weights[names[id(v)]] for v in layer.trainable_variables]
             results, _ = layer.stateless_call(
-                trainable, fixed[k], layer_input, initial_state=initial
+                trainable, fixed[k], layer_input, initial_state=initial, **masked
             )
             layer_input, *finals = results
             labels = [qualify(u, s) for u in layer_units for s in states]
             final |= dict(zip(labels, finals, strict=True))
+        if lengths is not None:  # Keras carries the last valid output over masked steps
+            layer_input = keras.ops.multiply(layer_input, lengths.mask)
         return layer_input, final
 
     def to_canonical(grads):
@@ -122,7 +125,7 @@ def _keras_recurrent(
     def parameters():
         return {names[id(v)]: tuple(v.shape) for layer in stack for v in layer.trainable_variables}
 
-    return Net(layout, forward, to_canonical, parameters)
+    return Net(layout, forward, to_canonical, parameters, ragged=True)
 
 
 def lstm(
@@ -188,7 +191,7 @@ def dense(
     def parameters():
         return {v.name: tuple(v.shape) for v in module.trainable_variables}
 
-    return Net(layout, forward, to_canonical, parameters)
+    return Net(layout, forward, to_canonical, parameters, ragged=True)
 
 
 GRU_GATES = ("z", "r", "n")  # Keras's block order (it calls the candidate "h")

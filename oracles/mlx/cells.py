@@ -44,16 +44,32 @@ def _checked(module: nn.Module, named: Arrays) -> Arrays:
 
 def _native(module: nn.Module, to_module, call, from_module) -> Net:
     """A net of ``module``: ``to_module(canonical)`` its parameters, ``call(module, x,
-    state0) -> (outputs, final states)``, ``from_module(grads)`` the canonical gradients."""
+    state0) -> (outputs, final states)``, ``from_module(grads)`` the canonical gradients;
+    with per-example lengths it steps ``call`` over time itself, masked."""
 
     def layout(values):
         return _checked(module, to_module(values))
 
-    def forward(weights, x, state0):
+    def forward(weights, x, state0, lengths=None):
         module.update(dict(weights))
-        return call(module, x, state0)
+        if lengths is None:
+            return call(module, x, state0)
+        return _masked(module, call, x, state0, lengths)
 
-    return Net(layout, forward, from_module)
+    return Net(layout, forward, from_module, ragged=True)
+
+
+def _masked(module: nn.Module, call, x: mx.array, state0: dict, lengths) -> tuple:
+    """The layer one step at a time with its state update masked (MLX's layers take no
+    lengths): at a padded step the states stay and the output is 0 (``core.program_net``'s
+    formula)."""
+    states, outputs = dict(state0), []
+    for t in range(x.shape[1]):
+        m_t = lengths.mask[:, t]
+        out, new = call(module, x[:, t : t + 1], states)
+        states = {k: m_t * new[k] + (1 - m_t) * states[k] for k in states}
+        outputs.append(m_t * out[:, 0])
+    return mx.stack(outputs, axis=1), states
 
 
 def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: str) -> Net:

@@ -42,4 +42,14 @@ MUTANTS = (
         caught_by="outputs",
         options=(("forget_bias", 1.0),),
     ),
+    ConverterMutant(  # the state update left unmasked: padded steps update the state
+        "mlx-padded-steps-update-the-state",
+        "mlx",
+        "gru",
+        CELLS,
+        "states = {k: m_t * new[k] + (1 - m_t) * states[k] for k in states}",
+        "states = dict(new)",
+        caught_by="h_T",
+        lengths=(5, 2, 1),
+    ),
 )

@@ -23,9 +23,10 @@ from gradparity.core.compare import Projected
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.objective import objective, target_weights
 from gradparity.core.registry import CellSpec
+from gradparity.core.sequences import PREFIX, sequence_constants
 from gradparity.core.validate import logit_width
 from gradparity.reference_impl.equations import Eq, differentiated, evaluate
-from gradparity.reference_impl.network import Problem
+from gradparity.reference_impl.network import Problem, sequenced
 from gradparity.reference_impl.numerical import CENTRAL, COMPLEX_STEP, Method, directional, gradient
 from gradparity.reference_impl.primitives import PRIMITIVES, get_primitive
 
@@ -75,13 +76,19 @@ class NumericalOracle:
         reason = self.refuses(problem)
         if reason:
             raise OracleUnavailable(reason)
-        cell = spec.reference_for(problem.options, reference)
+        cell = sequenced(spec.reference_for(problem.options, reference), problem)
         base = problem.astype(self.method.dtype)
-        weights = target_weights(problem.targets, logit_width(spec, problem), np.float64)
+        ragged = problem.lengths is not None
+        classes = logit_width(spec, problem)
+        weights = target_weights(problem.targets, classes, np.float64, ragged)
+        select = None
+        if ragged:
+            steps = problem.x.shape[1]
+            select = sequence_constants(problem.lengths, steps, np.float64)[PREFIX + "select"]
 
         def J(p: Problem) -> Any:
             outputs, final, _ = cell.forward(p.params, p.x, p.state0, p.options)
-            return objective(NUMPY_OPS, outputs, final, p.head, weights, p.probes)[0]
+            return objective(NUMPY_OPS, outputs, final, p.head, weights, p.probes, select)[0]
 
         inputs = base.inputs()
         result: dict[str, Any] = {}

@@ -42,11 +42,12 @@ OPS: dict[str, Callable[..., Any]] = {
 }
 
 
-def scan(step: Callable, x: paddle.Tensor, state0: dict, output: str) -> tuple:
-    """``step`` over the time axis of batch-first ``x``: (outputs [B, T, W], final states)."""
+def scan(step: Callable, xs: dict, state0: dict, output: str) -> tuple:
+    """``step`` over the time axis of batch-first ``xs``: (outputs [B, T, W], final states)."""
     states, outputs = state0, []
-    for x_t in paddle.unbind(x, axis=1):
-        states = step(states, x_t)
+    steps = {k: paddle.unbind(v, axis=1) for k, v in xs.items()}
+    for t in range(len(next(iter(steps.values())))):
+        states = step(states, {k: v[t] for k, v in steps.items()})
         outputs.append(states[output])
     return paddle.stack(outputs, axis=1), states
 

@@ -151,4 +151,33 @@ FACTS = (
         " paddle.device.is_compiled_with_cuda())",
         "True False False",
     ),
+    Fact(
+        "With `sequence_length` and an initial state, a bidirectional layer's reverse"
+        " `weight_hh_l0_reverse` gradient is wrong: it differs from central differences of"
+        " Paddle's own forward pass, while the forward direction's agrees, and both agree without"
+        " an initial state (printed: forward without h0, forward with h0, reverse without h0,"
+        " reverse with h0; True is wrong).",
+        "import numpy as np, paddle\n"
+        "paddle.set_default_dtype('float64')\n"
+        "rng = np.random.default_rng(0)\n"
+        "m = paddle.nn.SimpleRNN(2, 3, direction='bidirect')\n"
+        "u = lambda *shape: paddle.to_tensor(rng.uniform(-1, 1, shape))\n"
+        "x, h0, probe = u(2, 4, 2), u(2, 2, 3), u(2, 4, 6)\n"
+        "n = paddle.to_tensor(np.array([4, 2]))\n"
+        "w = dict(m.named_parameters())\n"
+        "def error(name, initial):\n"
+        "    J = lambda: float(((m(x, initial, sequence_length=n)[0] * probe).sum()))\n"
+        "    m.clear_gradients()\n"
+        "    (m(x, initial, sequence_length=n)[0] * probe).sum().backward()\n"
+        "    base, fd = w[name].numpy().copy(), np.zeros(w[name].shape)\n"
+        "    for i in np.ndindex(base.shape):\n"
+        "        for sign in (1, -1):\n"
+        "            p = base.copy(); p[i] += sign * 1e-6; w[name].set_value(p)\n"
+        "            fd[i] += sign * J() / 2e-6\n"
+        "    w[name].set_value(base)\n"
+        "    return np.abs(w[name].grad.numpy() - fd).max()\n"
+        "names = ('weight_hh_l0', 'weight_hh_l0_reverse')\n"
+        "print([bool(error(k, h) > 1e-6) for k in names for h in (None, h0)])\n",
+        "[False, False, False, True]",
+    ),
 )

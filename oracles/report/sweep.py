@@ -47,6 +47,13 @@ class Sweep:
     input_size: int = 5
     batch: int = 2
     seed: int = 0
+    ragged: bool = False  # per-example lengths: row b of a T-step batch has ragged_lengths(T)
+
+    def ragged_lengths(self, steps: int) -> tuple[int, ...] | None:
+        """Row b is valid for ⌈T (B − b) / B⌉ steps (the first row for all T), or None."""
+        if not self.ragged:
+            return None
+        return tuple(-(-steps * (self.batch - b) // self.batch) for b in range(self.batch))
 
     def cases(self) -> list[Case]:
         """Every case, validated; a cell without a time axis gets one per hidden size."""
@@ -65,6 +72,7 @@ class Sweep:
                             batch=self.batch,
                             seed=self.seed,
                             dtype=dtype,
+                            lengths=self.ragged_lengths(steps) if spec.recurrent else None,
                         )
                         for steps in lengths
                     ]
@@ -79,7 +87,13 @@ class Sweep:
             f" hidden sizes {listed(self.hidden_sizes)}; dtypes {listed(self.dtypes)};"
             f" oracles {listed(self.oracles)} against the reference, and the framework oracles"
             f" against each other; input size {self.input_size}, batch {self.batch},"
-            f" seed {self.seed}, default options. A cell without a time axis is swept over the"
+            f" seed {self.seed}, default options"
+            + (
+                ", per-example lengths (row b valid for ⌈T (B − b) / B⌉ steps)"
+                if self.ragged
+                else ""
+            )
+            + ". A cell without a time axis is swept over the"
             " hidden sizes only. Each point is the worst over the hidden sizes and over the"
             " tensors of its group.",
         ]
@@ -145,6 +159,11 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seq-lens", type=POSITIVE_INTS, default=SEQ_LENS, metavar="T,T")
     parser.add_argument("--hidden-sizes", type=POSITIVE_INTS, default=HIDDEN_SIZES, metavar="H,H")
     parser.add_argument("--dtypes", type=DTYPE_LIST, default=DTYPES, metavar="DTYPE,DTYPE")
+    parser.add_argument(
+        "--ragged",
+        action="store_true",
+        help="per-example lengths: row b of a T-step batch valid for ceil(T (B - b) / B) steps",
+    )
     add_oracles_and_json(parser)
     parser.epilog = (
         f"defaults: --seq-lens {listed(SEQ_LENS)} --hidden-sizes {listed(HIDDEN_SIZES)};"
@@ -158,7 +177,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = args.out
     check_out(out)
     oracles = args.oracles or default_oracles()
-    sweep = Sweep(cells, args.seq_lens, args.hidden_sizes, args.dtypes, oracles)
+    sweep = Sweep(cells, args.seq_lens, args.hidden_sizes, args.dtypes, oracles, ragged=args.ragged)
     points, skipped = run_sweep(sweep, sweep.cases())
     data = ReportData("gradparity report", sweep.describe(), points, skipped, clock)
     files = write_report(data, out)

@@ -22,7 +22,7 @@ import pytest
 from gradparity.api import disagreement
 from gradparity.catalog import all_cells, get_cell
 from gradparity.checks import cached_oracle, cached_reference
-from gradparity.core.cases import pairwise_cases, tensor_names
+from gradparity.core.cases import pairwise_cases, ragged_cases, tensor_names
 from gradparity.core.compare import compare_tensor
 from gradparity.core.errors import InputError, OracleMisconfigured, OracleUnavailable
 from gradparity.core.loop import computed_dtype, kind_for, oracle_tensors
@@ -62,9 +62,10 @@ def suite_skip(oracle_name: str, dtype: str) -> str | None:
 
 def suite_pairs(cells=None, oracles=None) -> list:
     """Every (case, oracle) of the suite, ``cells`` × ``oracles`` (in that order): each
-    oracle's pairwise option cases (``core.cases.pairwise_cases``, over the dtypes it runs)
-    and, unless its ``suite`` is "pairwise" (``Framework.suite``), the registry's sample
-    cases."""
+    oracle's pairwise option cases (``core.cases.pairwise_cases``, over the dtypes it runs),
+    its per-example-lengths cases (``core.cases.ragged_cases``: in its first dtype alone when it
+    compiles per network, ``suite`` "pairwise") and, unless its ``suite`` is "pairwise"
+    (``Framework.suite``), the registry's sample cases."""
     for name in cells or ():
         get_cell(name)  # an unknown cell is an error, not an empty suite
     specs = [s for s in all_cells().values() if cells is None or s.name in cells]
@@ -74,8 +75,10 @@ def suite_pairs(cells=None, oracles=None) -> list:
         grid = list(spec.sample_cases(spec))
         for name in names:
             dtypes = tuple(d for d in DTYPES if suite_skip(name, d) is None)
-            chosen = pairwise_cases(spec, dtypes) if dtypes else []
-            if getattr(get_oracle(name), "suite", "grid") != "pairwise":
+            compiles = getattr(get_oracle(name), "suite", "grid") == "pairwise"
+            ragged = ragged_cases(spec, dtypes[:1] if compiles else dtypes)
+            chosen = pairwise_cases(spec, dtypes) + ragged if dtypes else []
+            if not compiles:
                 chosen = grid + chosen
             pairs += [(case, name) for case in chosen if suite_skip(name, case.dtype) is None]
     return pairs

@@ -18,7 +18,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "add": tf.add,
     "subtract": tf.subtract,
     "schur": tf.multiply,
-    "matmul": lambda x, w: tf.tensordot(x, w, axes=1),
+    "matmul": lambda x, w: tf.matmul(x, w) if w.shape.rank == 3 else tf.tensordot(x, w, axes=1),
     "divide": tf.divide,
     "tanh": tf.tanh,
     "sigmoid": tf.sigmoid,
@@ -42,10 +42,11 @@ OPS: dict[str, Callable[..., Any]] = {
 }
 
 
-def scan(step: Callable, x: tf.Tensor, state0: dict, output: str) -> tuple:
-    """``step`` over the time axis with ``tf.scan`` (the traced sequence length may be unknown):
-    (outputs [B, T, W], final states)."""
-    stacked = tf.scan(step, tf.transpose(x, [1, 0, 2]), initializer=state0)
+def scan(step: Callable, xs: dict, state0: dict, output: str) -> tuple:
+    """``step`` over the time axis of batch-first ``xs`` with ``tf.scan`` (the traced sequence
+    length may be unknown): (outputs [B, T, W], final states)."""
+    time_major = {k: tf.transpose(v, [1, 0, 2]) for k, v in xs.items()}
+    stacked = tf.scan(step, time_major, initializer=state0)
     return tf.transpose(stacked[output], [1, 0, 2]), {s: v[-1] for s, v in stacked.items()}
 
 

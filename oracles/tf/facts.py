@@ -33,4 +33,16 @@ FACTS = (
         "[('kernel:0', (7, 16)), ('bias:0', (16,)), ('w_f_diag:0', (4,)), ('w_i_diag:0', (4,)),"
         " ('w_o_diag:0', (4,))] ('c', 'h')",
     ),
+    Fact(
+        "With a mask, Keras's recurrent layers carry the last valid output over the masked steps"
+        " (`return_sequences`) and return the state after the last valid step (so the Keras"
+        " builders zero the outputs past each length, to compare the defined part).",
+        "import keras, numpy as np\n"
+        "layer = keras.layers.SimpleRNN(2, return_sequences=True, return_state=True)\n"
+        "x = np.arange(8.0).reshape(1, 4, 2) / 10\n"
+        "out, h = layer(x, mask=np.array([[True, True, False, False]]))\n"
+        "out, h = np.asarray(out)[0], np.asarray(h)[0]\n"
+        "print(bool((out[2:] == out[1]).all()), bool((h == out[1]).all()))\n",
+        "True True",
+    ),
 )

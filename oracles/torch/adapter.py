@@ -39,11 +39,11 @@ OPS: dict[str, Callable[..., Any]] = {
 }
 
 
-def scan(step: Callable, x: torch.Tensor, state0: dict, output: str) -> tuple:
-    """``step`` over the time axis of batch-first ``x``: (outputs [B, T, W], final states)."""
+def scan(step: Callable, xs: dict, state0: dict, output: str) -> tuple:
+    """``step`` over the time axis of batch-first ``xs``: (outputs [B, T, W], final states)."""
     states, outputs = state0, []
-    for t in range(x.shape[1]):
-        states = step(states, x[:, t])
+    for t in range(next(iter(xs.values())).shape[1]):
+        states = step(states, {k: v[:, t] for k, v in xs.items()})
         outputs.append(states[output])
     return torch.stack(outputs, dim=1), states
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch.func import functional_call
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.net import Net
@@ -62,11 +63,14 @@ def _native_recurrent(
             named |= {k + suffix: v for k, v in to_module(of_unit(values, unit)).items()}
         return named
 
-    def forward(weights, x, state0):
+    def forward(weights, x, state0, lengths=None):
         initial = [torch.stack([state0[qualify(u, s)] for u in units]) for s in states]
-        arguments = (x, tuple(initial) if len(states) > 1 else initial[0])
+        sequence = x if lengths is None else _packed(x, lengths.lengths)
+        arguments = (sequence, tuple(initial) if len(states) > 1 else initial[0])
         returned = functional_call(module, dict(weights), arguments)
         outputs, final = _returned(returned, len(states))
+        if lengths is not None:
+            outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=x.shape[1])
         final = final if len(states) > 1 else (final,)
         named = {}
         for state, stacked in zip(states, final, strict=True):
@@ -80,7 +84,19 @@ def _native_recurrent(
             canonical |= {qualify(unit, k): v for k, v in from_module(unit_grads).items()}
         return canonical
 
-    return Net(layout, forward, to_canonical, _parameters(module))
+    return Net(layout, forward, to_canonical, _parameters(module), True, _refuses_lengths)
+
+
+def _refuses_lengths(lengths: np.ndarray) -> str | None:
+    if (lengths == 0).any():
+        return "torch: pack_padded_sequence refuses a row of length 0 (its lengths must be ≥ 1)"
+    return None
+
+
+def _packed(x: torch.Tensor, lengths: torch.Tensor) -> PackedSequence:
+    """``x`` [B, T, I] packed to each row's length, in the batch's order (``enforce_sorted``
+    off: torch sorts, and puts the final states back in the batch's order)."""
+    return pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
 
 
 def _returned(returned: Any, states: int) -> tuple[Any, Any]:

@@ -37,4 +37,16 @@ FACTS = (
         "['weight_ih_l0', 'weight_ih_l0_reverse', 'weight_ih_l1', 'weight_ih_l1_reverse']"
         " (4, 2, 4)",
     ),
+    Fact(
+        "`pack_padded_sequence` refuses a row of length 0 (so the torch oracle refuses cases"
+        " with one).",
+        "import torch\n"
+        "from torch.nn.utils.rnn import pack_padded_sequence\n"
+        "try:\n"
+        "    x, lengths = torch.zeros(2, 3, 1), torch.tensor([3, 0])\n"
+        "    pack_padded_sequence(x, lengths, enforce_sorted=False)\n"
+        "except RuntimeError as error:\n"
+        '    print(str(error).split(",")[0])\n',
+        "Length of all samples has to be greater than 0",
+    ),
 )

@@ -32,4 +32,14 @@ MUTANTS = (
         '"b": grads["bias_ih"] * 0}',
         caught_by="grad/b",
     ),
+    ConverterMutant(  # every row packed at full length: padded steps update the state
+        "torch-padded-steps-update-the-state",
+        "torch",
+        "lstm",
+        CELLS,
+        "sequence = x if lengths is None else _packed(x, lengths.lengths)",
+        "sequence = x if lengths is None else _packed(x, lengths.lengths.clamp(min=x.shape[1]))",
+        caught_by="h_T",
+        lengths=(5, 2, 1),
+    ),
 )
