@@ -7,7 +7,9 @@ So this script lays the tree out as the installed package in ``build/mutation/``
 fixtures and docs/examples beside it, as in the repository), writes mutmut's configuration there
 from ``[tool.mutmut]`` of pyproject.toml with each path mapped the same way, and runs mutmut in
 it. Frameworks run in the test process (``GRADPARITY_IN_PROCESS=1``), so that mutmut's forked
-workers inherit them instead of starting a worker process each.
+workers inherit them instead of starting a worker process each, and every network is built anew
+on each call (``GRADPARITY_REBUILD_NETWORKS=1``), so that a worker runs the mutated converter
+rather than a network its parent built before the fork.
 
     python .ci/mutation.py [mutmut run arguments, e.g. "gradparity.reference_impl.rnn*"]
 """
@@ -60,7 +62,7 @@ def stage() -> None:
 
 def main(arguments: list[str]) -> int:
     stage()
-    env = {**os.environ, "GRADPARITY_IN_PROCESS": "1"}
+    env = {**os.environ, "GRADPARITY_IN_PROCESS": "1", "GRADPARITY_REBUILD_NETWORKS": "1"}
     beside = Path(sys.executable).with_name("mutmut")
     mutmut = str(beside) if beside.exists() else shutil.which("mutmut") or "mutmut"
     run = subprocess.run([mutmut, "run", "--max-children", "2", *arguments], cwd=STAGE, env=env)

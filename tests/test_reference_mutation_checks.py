@@ -12,6 +12,8 @@ For every cell:
 - stacks (``reference_impl/stack.py``): two layers, one bidirectional layer, and two
   bidirectional layers, against the first framework alone when one is installed (complex step
   over every element of four units took seconds per cell);
+- per-example lengths (``reference_impl/ragged.py``): one layer, and two bidirectional layers
+  (the first framework alone, as the stacks);
 
 plus the checks that mutation testing itself asked for (docs/mutation-testing.md): the float32
 cases computed in float32 throughout, the loss stable for logits far from 0, a saturating sigmoid
@@ -30,6 +32,7 @@ import pytest
 from gradparity.catalog import all_cells
 from gradparity.checks import compare_case
 from gradparity.core.cases import Case, make_problem
+from gradparity.core.errors import OracleUnavailable
 from gradparity.core.loop import run_reference
 from gradparity.core.registry import CellSpec, Option
 from gradparity.reference_impl.activations import sigmoid
@@ -81,6 +84,11 @@ def mutation_cases(spec: CellSpec) -> list[tuple[Case, bool]]:
     if spec.recurrent:
         numerical = not first_framework(spec)
         cases += [(make(spec, options=stack, **STACKED_SIZES), numerical) for stack in STACKS]
+        ragged = {**SIZES, "batch": 3, "lengths": (4, 2, 1)}  # no row of all T steps
+        cases.append((make(spec, **ragged), True))
+        stacked = {**STACKED_SIZES, "batch": 3, "lengths": (3, 1, 2)}
+        bidirectional = {"layers": 2, "bidirectional": True}
+        cases.append((make(spec, options=bidirectional, **stacked), numerical))
     return cases
 
 
@@ -160,3 +168,26 @@ def test_cell_clip_passes_the_gradient_at_the_boundary():
     np.testing.assert_array_equal(mask, [0.0, 1.0, 1.0, 1.0, 0.0])
     np.testing.assert_array_equal(clipped.real, [-0.5, -0.5, -0.2, 0.5, 0.5])
     np.testing.assert_array_equal(clipped.imag, [0.0, 1e-30, 1e-30, 1e-30, 0.0])
+
+
+def _projected_cell() -> tuple[CellSpec, str]:
+    for spec in all_cells().values():
+        for option in spec.options:
+            if option.below_hidden:
+                return spec, option.name
+    pytest.skip("no registered cell with an option kept below the hidden size")
+
+
+def test_a_projection_between_the_input_and_hidden_widths_agrees_and_at_the_width_is_refused():
+    """The native builders compare a projection with the hidden width, not the input's; one as
+    wide as the hidden state is refused with its reason (a skip), not an error."""
+    spec, name = _projected_cell()
+    frameworks = first_framework(spec)
+    if not frameworks:
+        pytest.skip(f"no installed framework runs {spec.name}")
+    sizes = {"input_size": 2, "hidden_size": 4, "seq_len": 3, "batch": 2}
+    report = compare_case(Case.make(spec, options={name: 3}, **sizes), frameworks)
+    assert report.agree and not report.skipped, report.messages() or report.skipped
+    wide = Case.make(spec, options={name: 4}, **sizes)
+    with pytest.raises(OracleUnavailable, match=name):
+        compare_case(wide, frameworks)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -50,6 +51,11 @@ from gradparity.reference_impl.network import Problem
 from gradparity.reference_impl.stack import is_stacked, of_unit
 
 Arrays = dict[str, np.ndarray]
+
+REBUILD_ENV = "GRADPARITY_REBUILD_NETWORKS"
+"""Set to 1 to build every network anew on each call instead of once per key: the mutation run
+(``.ci/mutation.py``) forks mutmut's workers from a process that already built the unmutated
+networks, and a mutated converter must be the one that builds them."""
 
 
 class Adapter(Protocol):
@@ -197,6 +203,8 @@ class Runner:
         patched = patch is not None and patch.applies_to(builder.target)
         key = (spec.name, builder.target, layer, patch if patched else None, shapes, dtype)
         key += (tuple(sorted(problem.options.items())),)
+        if os.environ.get(REBUILD_ENV) == "1":
+            self._nets.pop(key, None)
         if key not in self._nets:
             if builder == PROGRAM_BUILDER:
                 program = spec.program(problem.options)

@@ -79,6 +79,11 @@ def _refuses_lengths(lengths: np.ndarray) -> str | None:
     return None
 
 
+def _net(layout, forward, to_canonical, parameters=None) -> Net:
+    """A net whose ``forward`` takes per-example lengths (``_over_time``)."""
+    return Net(layout, forward, to_canonical, parameters, True, _refuses_lengths)
+
+
 def _over_time(cell: nnx.Module, x: Any, carry: Any, lengths: Lengths | None) -> tuple[Any, Any]:
     """``nnx.RNN`` over batch-first ``x``: (outputs [B, T, W], final carry). With per-example
     lengths, ``seq_lengths``: the carry stops at each row's last valid step; the outputs past
@@ -146,14 +151,7 @@ def lstm(
             canonical[f"b_{g}"] = grads[f"h{g}/bias"]
         return canonical
 
-    return Net(
-        layout,
-        forward,
-        to_canonical,
-        cell.parameters,
-        ragged=True,
-        refuses_lengths=_refuses_lengths,
-    )
+    return _net(layout, forward, to_canonical, cell.parameters)
 
 
 def gru(
@@ -208,7 +206,7 @@ def gru(
         canonical |= {"bx_z": grads["iz/bias"], "bh_z": grads["iz/bias"]}
         return canonical | {"bx_n": grads["in/bias"], "bh_n": grads["hn/bias"]}
 
-    return Net(layout, forward, to_canonical, ragged=True, refuses_lengths=_refuses_lengths)
+    return _net(layout, forward, to_canonical)
 
 
 def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
@@ -240,14 +238,7 @@ def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
             "bh_z": bias["bx_z"],
         }
 
-    return Net(
-        layout,
-        forward,
-        to_canonical,
-        cell.parameters,
-        ragged=True,
-        refuses_lengths=_refuses_lengths,
-    )
+    return _net(layout, forward, to_canonical, cell.parameters)
 
 
 def rnn(
@@ -286,14 +277,7 @@ def rnn(
             "b": grads["dense_i/bias"],
         }
 
-    return Net(
-        layout,
-        forward,
-        to_canonical,
-        cell.parameters,
-        ragged=True,
-        refuses_lengths=_refuses_lengths,
-    )
+    return _net(layout, forward, to_canonical, cell.parameters)
 
 
 def dense(
