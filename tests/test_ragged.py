@@ -11,9 +11,7 @@ from gradparity.checks import cached_oracle, compare_case
 from gradparity.core.cases import Case, make_problem, ragged_cases
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.loop import run_reference
-from gradparity.core.net import Net, identity
 from gradparity.core.sequences import PREFIX, sequence_constants
-from gradparity.core.stacking import stack_nets
 from gradparity.frameworks import all_frameworks, all_oracles
 from gradparity.reference_impl.network import Problem
 from helpers import installed_frameworks
@@ -177,17 +175,3 @@ def test_every_recurrent_cell_has_ragged_suite_cases(cell):
     assert any(0 in ls for ls in lengths) and any(1 in ls for ls in lengths)
     assert any(len(set(ls)) == 1 for ls in lengths), "no case with every length equal"
     assert any(case.options_dict["bidirectional"] for case in cases if len(set(case.lengths)) > 1)
-
-
-def test_a_stack_takes_lengths_only_if_every_unit_does_and_refuses_what_any_refuses():
-    def unit(ragged: bool, refused: str | None) -> Net:
-        return Net(identity, None, identity, ragged=ragged, refuses_lengths=lambda n: refused)
-
-    def stack(*nets: Net) -> Net:
-        return stack_nets(dict(zip(["l0", "l0_reverse"], nets, strict=True)), None, None, None)
-
-    assert stack(unit(True, None), unit(True, None)).ragged
-    assert not stack(unit(True, None), unit(False, None)).ragged
-    lengths = np.array([2, 0])
-    assert stack(unit(True, None), unit(True, None)).refuses_lengths(lengths) is None
-    assert stack(unit(True, None), unit(True, "no zeros")).refuses_lengths(lengths) == "no zeros"

@@ -34,7 +34,9 @@ from gradparity.checks import compare_case
 from gradparity.core.cases import Case, make_problem
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.loop import run_reference
+from gradparity.core.net import Net, identity
 from gradparity.core.registry import CellSpec, Option
+from gradparity.core.stacking import stack_nets
 from gradparity.reference_impl.activations import sigmoid
 from gradparity.reference_impl.loss import log_softmax, softmax_cross_entropy
 from gradparity.reference_impl.peephole_lstm import _clip
@@ -191,3 +193,21 @@ def test_a_projection_between_the_input_and_hidden_widths_agrees_and_at_the_widt
     wide = Case.make(spec, options={name: 4}, **sizes)
     with pytest.raises(OracleUnavailable, match=name):
         compare_case(wide, frameworks)
+
+
+def test_a_stack_takes_lengths_only_if_every_unit_does_and_refuses_what_any_refuses():
+    def unit(ragged: bool, refused: str | None) -> Net:
+        def refuses(lengths: np.ndarray) -> str | None:
+            return refused if (lengths == 0).any() else None
+
+        return Net(identity, None, identity, ragged=ragged, refuses_lengths=refuses)
+
+    def stack(*nets: Net) -> Net:
+        return stack_nets(dict(zip(["l0", "l0_reverse"], nets, strict=True)), None, None, None)
+
+    assert stack(unit(True, None), unit(True, None)).ragged
+    assert not stack(unit(True, None), unit(False, None)).ragged
+    lengths = np.array([2, 0])
+    assert stack(unit(True, None), unit(True, None)).refuses_lengths(lengths) is None
+    assert stack(unit(True, None), unit(True, "no zeros")).refuses_lengths(lengths) == "no zeros"
+    assert stack(unit(True, None), unit(True, "no zeros")).refuses_lengths(lengths + 1) is None
