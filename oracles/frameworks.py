@@ -215,7 +215,8 @@ def serve(name: str, request: tuple) -> Any:
     """Answer one request for framework ``name``: ``("ready",)``, ``("cell", cell, problem,
     layer)``, ``("program", program, inputs, output)``; for ``gradparity bench``:
     ``("bench_prepare", token, cell, problem)`` (returns the framework's threads) and
-    ``("bench_time", token)`` (one call's wall and CPU seconds, measured here)."""
+    ``("bench_time", token)`` (one call's wall and CPU seconds, measured here); for the tests,
+    ``("repeat", cell, problem)`` (one prepared call's ``(aux, grads)`` on two calls)."""
     kind, *arguments = request
     run = runner(name)
     if kind == "ready":
@@ -233,6 +234,11 @@ def serve(name: str, request: tuple) -> Any:
         spec = get_cell(cell)
         _, _timed[token] = run.prepare_cell(spec, all_frameworks()[name].builder_for(spec), problem)
         return run.adapter.threads()
+    if kind == "repeat":  # one prepared call, called twice: eager and compiled paths agree
+        cell, problem = arguments
+        spec = get_cell(cell)
+        _, thunk = run.prepare_cell(spec, all_frameworks()[name].builder_for(spec), problem)
+        return [run.adapter.to_numpy(thunk()) for _ in range(2)]
     if kind == "bench_time":
         thunk = _timed[arguments[0]]
         start_cpu, start = time.process_time(), time.perf_counter()

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
-from gradparity.catalog import all_cells
+from gradparity.catalog import all_cells, get_cell
 from gradparity.commands.bench import fast_cells
 from gradparity.commands.main import main
-from gradparity.frameworks import all_frameworks
+from gradparity.core.cases import Case, make_problem
+from gradparity.core.compare import compare_tensor
+from gradparity.core.tolerances import tolerance
+from gradparity.frameworks import all_frameworks, get_oracle
+from helpers import first_dtype, installed_frameworks
 
 FRAMEWORKS = list(all_frameworks())
 
@@ -96,3 +101,31 @@ def test_bench_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("gradparity: error:") and message in err
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_a_prepared_call_gives_the_same_numbers_on_its_second_call(name):
+    """The comparisons use a prepared call's first call; ``bench`` times later ones, which a
+    framework may run down another path (TF: eager first, then its ``tf.function``). Both must
+    give the numbers of the first within the tolerance table."""
+    if name not in installed_frameworks():
+        pytest.skip(f"{name} is not installed")
+    spec = get_cell("lstm")
+    dtype = first_dtype(name)
+    case = Case.make(spec, input_size=3, hidden_size=4, seq_len=5, batch=2, seed=7, dtype=dtype)
+    first, second = get_oracle(name).call(("repeat", spec.name, make_problem(case)), "repeating")
+    first_leaves, second_leaves = _leaves(first), _leaves(second)
+    assert first_leaves.keys() == second_leaves.keys() and first_leaves
+    for path, value in first_leaves.items():
+        kind = "gradient" if path[0] == 1 else "value"  # (aux, grads)
+        comparison = compare_tensor(
+            name, "/".join(map(str, path)), kind, value, second_leaves[path], tolerance(dtype, kind)
+        )
+        assert comparison.ok, comparison.message(case.id, "tests/test_bench.py")
+
+
+def _leaves(tree, path=()) -> dict:
+    if isinstance(tree, dict | list | tuple):
+        items = tree.items() if isinstance(tree, dict) else enumerate(tree)
+        return {k: v for key, sub in items for k, v in _leaves(sub, (*path, key)).items()}
+    return {path: np.asarray(tree)}

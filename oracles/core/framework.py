@@ -16,8 +16,11 @@ Its adapter is the framework's whole contract with gradparity:
                                 a call of ``thunk()`` returns ``(aux, grads)``: ``f(L, C)``
                                 returns ``(J, aux)``; ``grads`` are dJ/dL for every leaf.
                                 ``key`` names a network (None: run eagerly) so that a framework
-                                may compile ``f`` once per key; ``open_axes[name]`` leading axes
-                                of a leaf or constant vary between calls of one key (batch, time)
+                                may compile ``f`` once per key (from a thunk's first call or,
+                                where a compile costs more than one eager call, from its
+                                second: the comparisons call each thunk once, ``bench`` more);
+                                ``open_axes[name]`` leading axes of a leaf or constant vary
+                                between calls of one key (batch, time)
     to_numpy(tree)              framework tensors (nested in dicts) as NumPy arrays
     threads()                   the thread counts in effect, for ``gradparity bench``
 
