@@ -121,7 +121,9 @@ def test_a_prepared_call_gives_the_same_numbers_on_its_second_call(name):
         comparison = compare_tensor(
             name, "/".join(map(str, path)), kind, value, second_leaves[path], tolerance(dtype, kind)
         )
-        assert comparison.ok, comparison.message(case.id, "tests/test_bench.py")
+        assert comparison.ok, comparison.message(
+            case.id, f"pytest tests/test_bench.py -k 'second and {name}'"
+        )
 
 
 def _leaves(tree, path=()) -> dict:

@@ -189,9 +189,7 @@ def bench_row(
             continue
         try:
             calls[name], threads[name] = framework_call(name, case)
-            for _ in range(
-                FRAMEWORK_WARM_UP_CALLS
-            ):  # a framework may refuse the network on its first
+            for _ in range(FRAMEWORK_WARM_UP_CALLS):  # it may refuse the network on the first
                 calls[name]()
         except OracleUnavailable as reason:  # e.g. one that it computes in a narrower float
             refused[name] = str(reason)
