@@ -106,8 +106,9 @@ def test_bench_bad_input_is_one_line_and_exit_2(capsys, argv, message):
 @pytest.mark.parametrize("name", FRAMEWORKS)
 def test_a_prepared_call_gives_the_same_numbers_on_its_second_call(name):
     """The comparisons use a prepared call's first call; ``bench`` times later ones, which a
-    framework may run down another path (TF: eager first, then its ``tf.function``). Both must
-    give the numbers of the first within the tolerance table."""
+    framework may run down another path (eager first, compiled from the second call:
+    ``core.framework.Adapter.prepare``). Both must give the same numbers within the tolerance
+    table."""
     if name not in installed_frameworks():
         pytest.skip(f"{name} is not installed")
     spec = get_cell("lstm")
