@@ -46,10 +46,15 @@ def _flax_dtype(dtype: str):
 
 
 class _NNX:
-    """An NNX module whose parameters are supplied per call, by their path names."""
+    """An NNX module whose parameters are supplied per call, by their path names.
 
-    def __init__(self, module: nnx.Module):
-        self.graphdef, state = nnx.split(module)
+    Flax's own cells are made abstractly (``nnx.eval_shape``): their initializers would compile
+    and run once per shape (about 1 s a network here) for values every call replaces. A user's
+    module (``stock=False``) is made as it is, so any state it has besides its parameters keeps
+    its values."""
+
+    def __init__(self, make: Callable[[], nnx.Module], stock: bool):
+        self.graphdef, state = nnx.split(nnx.eval_shape(make) if stock else make())
         self.flat = list(nnx.to_flat_state(state))
         self.names = ["/".join(map(str, path)) for path, _ in self.flat]
 
@@ -63,7 +68,7 @@ class _NNX:
     def parameters(self) -> dict[str, tuple[int, ...]]:
         """The module's ``nnx.Param`` leaves: path name → shape."""
         return {
-            name: tuple(variable.value.shape)
+            name: tuple(variable.get_value().shape)
             for (_, variable), name in zip(self.flat, self.names, strict=True)
             if isinstance(variable, nnx.Param)
         }
@@ -112,7 +117,10 @@ def lstm(
     optimized = is_stacked(options)
     optimized = optimized and layer is None  # a user's module replaces LSTMCell in every unit
     cls = layer or (nnx.OptimizedLSTMCell if optimized else nnx.LSTMCell)
-    cell = _NNX(cls(input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype))
+    cell = _NNX(
+        lambda: cls(input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype),
+        layer is None,
+    )
 
     def biases(values):
         bias = {g: values[f"b_{g}"] for g in LSTM_GATES}
@@ -210,10 +218,12 @@ def gru(
 
 
 def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
-    module = (layer or nnx.GRUCell)(
-        input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype
+    cell = _NNX(
+        lambda: (layer or nnx.GRUCell)(
+            input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype
+        ),
+        layer is None,
     )
-    cell = _NNX(module)
 
     def layout(values):
         bias = {"r": values["bx_r"] + values["bh_r"], "z": values["bx_z"] + values["bh_z"]}
@@ -249,15 +259,17 @@ def rnn(
     input_size, hidden = _sizes(params, "U")
     fdtype = _flax_dtype(dtype)
     activation = ACTIVATIONS[options["activation"]]
-    module = (layer or nnx.SimpleCell)(
-        input_size,
-        hidden,
-        rngs=nnx.Rngs(0),
-        dtype=fdtype,
-        param_dtype=fdtype,
-        activation_fn=activation,
+    cell = _NNX(
+        lambda: (layer or nnx.SimpleCell)(
+            input_size,
+            hidden,
+            rngs=nnx.Rngs(0),
+            dtype=fdtype,
+            param_dtype=fdtype,
+            activation_fn=activation,
+        ),
+        layer is None,
     )
-    cell = _NNX(module)
 
     def layout(values):
         return {
@@ -287,9 +299,10 @@ def dense(
     input_size, hidden = params["W"].shape
     fdtype = _flax_dtype(dtype)
     linear = _NNX(
-        (layer or nnx.Linear)(
+        lambda: (layer or nnx.Linear)(
             input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype
-        )
+        ),
+        layer is None,
     )
     activation = ACTIVATIONS[options["activation"]]
 

@@ -12,6 +12,7 @@ place that knows Keras's layouts.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,19 @@ def activation(name: str, dtype: str) -> Any:
     if keras.backend.standardize_dtype(own.dtype) == dtype:
         return name
     return getattr(keras_backend.nn, name)
+
+
+INITIALIZERS = ("kernel_initializer", "recurrent_initializer", "bias_initializer")
+
+
+def _made(layer: Any, stock: Any, *args: Any, **kwargs: Any) -> Any:
+    """A user's ``layer`` in place of ``stock``, or the ``stock`` layer with zeros for initial
+    values: every call supplies all its variables (``stateless_call``), and Keras on JAX compiles
+    and runs its random initializers once per shape (about 1 s a network here)."""
+    if layer is not None:
+        return layer(*args, **kwargs)
+    initializers = [n for n in INITIALIZERS if n in inspect.signature(stock).parameters]
+    return stock(*args, **kwargs, **dict.fromkeys(initializers, "zeros"))
 
 
 def _hidden(params: Mapping[str, np.ndarray], options: Mapping[str, Any], square: str) -> int:
@@ -139,7 +153,9 @@ def lstm(
     hidden = _hidden(params, options, "U_i")
 
     def make_layer():
-        return (layer or keras.layers.LSTM)(
+        return _made(
+            layer,
+            keras.layers.LSTM,
             hidden,
             activation=activation("tanh", dtype),
             recurrent_activation=activation("sigmoid", dtype),
@@ -171,8 +187,12 @@ def dense(
 ) -> Net:
     """``keras.layers.Dense``: kernel = W, bias = b, activation by name."""
     input_size, hidden = params["W"].shape
-    module = (layer or keras.layers.Dense)(
-        hidden, activation=activation(options["activation"], dtype), dtype=dtype
+    module = _made(
+        layer,
+        keras.layers.Dense,
+        hidden,
+        activation=activation(options["activation"], dtype),
+        dtype=dtype,
     )
     module.build((None, input_size))
 
@@ -205,7 +225,9 @@ def gru(
     hidden = _hidden(params, options, "U_r")
 
     def make_layer():
-        return (layer or keras.layers.GRU)(
+        return _made(
+            layer,
+            keras.layers.GRU,
             hidden,
             activation=activation("tanh", dtype),
             recurrent_activation=activation("sigmoid", dtype),
@@ -240,7 +262,9 @@ def gru_reset_before(
     hidden = _hidden(params, options, "U_r")
 
     def make_layer():
-        return (layer or keras.layers.GRU)(
+        return _made(
+            layer,
+            keras.layers.GRU,
             hidden,
             activation=activation("tanh", dtype),
             recurrent_activation=activation("sigmoid", dtype),
@@ -272,7 +296,9 @@ def rnn(
     hidden = _hidden(params, options, "U")
 
     def make_layer():
-        return (layer or keras.layers.SimpleRNN)(
+        return _made(
+            layer,
+            keras.layers.SimpleRNN,
             hidden,
             activation=activation(options["activation"], dtype),
             return_sequences=True,
