@@ -59,3 +59,23 @@ def test_every_reference_tensor_is_compared_by_every_oracle_that_computes_it(cel
         compared = {c.tensor for c in report.comparisons if c.oracle == name}
         assert compared == set(oracle_tensors(get_oracle(name), names)), name
     assert set(report.ran[1:]) | set(report.skipped) == set(oracles)
+
+
+def test_central_differences_project_from_half_the_elements_complex_step_does():
+    """The numerical oracles share one budget of forward passes: on a case with 1 000-2 000
+    elements, complex step (one pass an element) still differentiates every element and
+    central differences (two) project, and both agree with the reference."""
+    from gradparity.core.compare import Projected
+    from gradparity.numerical.oracles import MAX_PASSES
+
+    sizes = {"input_size": 3, "seq_len": 1, "batch": 1}
+    for hidden in range(2, 40):
+        lstm = case("lstm", hidden_size=hidden, **sizes)
+        elements = sum(v.size for v in make_problem(lstm).inputs().values())
+        if MAX_PASSES // 2 < elements <= MAX_PASSES:
+            break
+    spec = all_cells()["lstm"]
+    by = {o: get_oracle(o).run(spec, make_problem(lstm)) for o in ("numerical", "fd")}
+    assert not any(isinstance(v, Projected) for v in by["numerical"].values()), lstm.id
+    assert all(isinstance(v, Projected) for v in by["fd"].values()), lstm.id
+    assert compare_case(lstm, ["numerical", "fd"]).agree
