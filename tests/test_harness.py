@@ -12,9 +12,11 @@ from gradparity.api import case
 from gradparity.catalog import all_cells
 from gradparity.checks import compare_case
 from gradparity.core.cases import make_problem, tensor_names
+from gradparity.core.compare import Projected
 from gradparity.core.loop import oracle_tensors, run_reference
 from gradparity.frameworks import get_oracle
 from gradparity.harness_mutants import HARNESS_MUTANTS, run_harness_mutant
+from gradparity.numerical.oracles import MAX_PASSES
 from gradparity.suite.meta import META_CHECKS
 from helpers import frameworks_running, uncompiled_frameworks
 
@@ -65,9 +67,6 @@ def test_central_differences_project_from_half_the_elements_complex_step_does():
     """The numerical oracles share one budget of forward passes: on a case with 1 000-2 000
     elements, complex step (one pass an element) still differentiates every element and
     central differences (two) project, and both agree with the reference."""
-    from gradparity.core.compare import Projected
-    from gradparity.numerical.oracles import MAX_PASSES
-
     sizes = {"input_size": 3, "seq_len": 1, "batch": 1}
     for hidden in range(2, 40):
         lstm = case("lstm", hidden_size=hidden, **sizes)
