@@ -8,8 +8,7 @@ primitives, on the reference's forward pass.
 Small cases are differentiated element by element (one forward pass per element for complex
 step, two for central differences). Large ones are checked along one seeded random direction u
 per tensor (``<∇J, u>``: one or two forward passes per tensor), returned as ``Projected``
-values. Program fixtures: every input and
-intermediate element by element.
+values. Program fixtures: every input and intermediate element by element.
 """
 
 from __future__ import annotations
