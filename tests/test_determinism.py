@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gradparity.catalog import all_cells
 from gradparity.commands.certify import read_results
 from gradparity.core.cases import PAIRWISE_SEED, Case, make_problem
@@ -97,3 +99,15 @@ def test_parallel_and_serial_runs_give_identical_outcomes_and_numbers(tmp_path):
     serial = _run_suite_slice(tmp_path, "0")
     parallel = _run_suite_slice(tmp_path, "2")
     assert serial == parallel
+
+
+@pytest.mark.xdist_group("loadgroup-probe")
+def test_loadgroup_sends_a_group_to_one_worker(request):
+    """The README's ``--dist loadgroup`` keeps a framework network's tests on one worker (and each
+    framework's facts in one process) by the ``@group`` suffix it adds to their node ids."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not a --dist loadgroup worker")
+    assert request.node.nodeid.endswith("@loadgroup-probe"), (
+        f"--dist loadgroup did not group {request.node.nodeid}: pytest-xdist cannot set node ids"
+        " on this pytest (pytest-dev/pytest-xdist#1386); install pytest<9.2"
+    )

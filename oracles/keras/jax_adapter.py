@@ -29,6 +29,7 @@ from jax.extend.core import ClosedJaxpr, Jaxpr
 from gradparity.core.errors import OracleUnavailable
 from gradparity.core.framework import map_tree
 from gradparity.core.process import thread_count
+from gradparity.jax.adapter import COMPILER_OPTIONS
 from gradparity.jax.adapter import OPS as JAX_OPS
 from gradparity.keras.backend import keras_on, narrowed_reason
 
@@ -103,7 +104,9 @@ class KerasJaxAdapter:
             signature = tuple((k, v.shape, v.dtype.name) for k, v in (leaves | constants).items())
             if (key, signature) not in self._compiled:
                 if key not in self._jitted:
-                    self._jitted[key] = jax.jit(jax.value_and_grad(f, has_aux=True))
+                    self._jitted[key] = jax.jit(
+                        jax.value_and_grad(f, has_aux=True), compiler_options=COMPILER_OPTIONS
+                    )
                 traced = self._jitted[key].trace(L, C)
                 narrowed = narrowings(traced.jaxpr.jaxpr)
                 if narrowed:
