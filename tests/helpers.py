@@ -90,6 +90,17 @@ def uncompiled_frameworks() -> list[str]:
     return [n for n in installed_frameworks() if all_frameworks()[n].suite != "pairwise"]
 
 
+def one_oracle_of_each_suite() -> list[str]:
+    """Of the installed frameworks, the first that runs the agreement suite's size grid and the
+    first that runs only its pairwise cases (it compiles per network), and complex step: a
+    suite run with each way the agreement tests are parametrized."""
+    frameworks = [all_frameworks()[name] for name in installed_frameworks()]
+    chosen = [
+        next((f.name for f in frameworks if f.suite == s), None) for s in ("grid", "pairwise")
+    ]
+    return [name for name in chosen if name] + ["numerical"]
+
+
 def cell_where(predicate: Callable[[CellSpec], bool], what: str) -> CellSpec:
     """The first registered cell satisfying ``predicate``; skip when there is none."""
     for spec in all_cells().values():

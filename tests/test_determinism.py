@@ -16,9 +16,8 @@ from gradparity.commands.certify import read_results
 from gradparity.core.cases import PAIRWISE_SEED, Case, make_problem
 from gradparity.core.loop import run_reference
 from gradparity.core.process import thread_count
-from gradparity.frameworks import all_frameworks
 from gradparity.suite.plugin import RESULTS_ENV
-from helpers import installed_frameworks
+from helpers import one_oracle_of_each_suite
 
 ROOT = Path(__file__).parents[1]
 
@@ -62,16 +61,7 @@ def test_reference_is_bitwise_identical_across_runs_and_processes():
     assert _digest_in_a_new_process("12345") == here
 
 
-def _slice_oracles() -> list[str]:
-    """Complex step and, of the frameworks table, the first framework that runs the size grid
-    and the first that runs only the pairwise cases (it compiles per network)."""
-    frameworks = [all_frameworks()[name] for name in installed_frameworks()]
-    chosen = [next((f.name for f in frameworks if f.suite == suite), None) for suite in SUITES]
-    return [name for name in chosen if name] + ["numerical"]
-
-
-SUITES = ("grid", "pairwise")
-SLICE_ORACLES = _slice_oracles()
+SLICE_ORACLES = one_oracle_of_each_suite()
 
 
 def _run_suite_slice(tmp_path: Path, workers: str) -> dict[str, tuple]:

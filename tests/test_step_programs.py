@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gradparity.reference_impl.step_program import ProgramError, check_shapes, parse_step
-from helpers import install_example, run_gradparity
+from helpers import install_example, one_oracle_of_each_suite, run_gradparity
 
 GOOD = """\
 # params: W[I,H] U[H,H] b[H]
@@ -125,12 +125,17 @@ def test_a_malformed_program_of_a_package_is_bad_input_exit_2(tmp_path):
     assert "step program of toy, line 5 's = add(xw, hv)': 'hv' is not defined" in done.stderr
 
 
-def test_a_program_of_a_package_is_checked_by_every_oracle(tmp_path):
+def test_a_program_of_a_package_is_checked_by_the_oracles(tmp_path):
+    """On a framework of each suite and complex step (every oracle composes a package's program:
+    tests/test_external_cells.py)."""
     (tmp_path / "site").mkdir()
     env = _package(tmp_path, GOOD)
-    done = run_gradparity("compare", "--cell", "toy", "--seq-len", "4", "--json", env=env)
+    oracles = one_oracle_of_each_suite()
+    argv = ["compare", "--cell", "toy", "--seq-len", "4", "--oracles", ",".join(oracles), "--json"]
+    done = run_gradparity(*argv, env=env)
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["agree"], done.stderr
+    assert {r["oracle"] for r in report["results"]} == set(oracles)
     assert max(r["max_rel_err"] for r in report["results"]) <= 1e-12
 
 
