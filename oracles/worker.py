@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from gradparity.core.process import pin_process
@@ -13,6 +14,10 @@ def main(name: str) -> None:
     from gradparity.frameworks import serve as answer
 
     serve(lambda request: answer(name, request))
+    # The parent hung up and keeps nothing of ours: skip the framework's interpreter teardown
+    # (up to 2 s for keras on torch, once per worker per process).
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,16 @@ still run (as when paddle is imported after tensorflow in one process: a segfaul
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
+from gradparity.core import isolation
 from helpers import install_example, run_gradparity
 
 ADAPTER = """
-import os, signal
+import atexit, os, signal, sys
 from gradparity.reference_impl.primitives import PRIMITIVES
 
 class CrashingAdapter:
@@ -21,6 +24,7 @@ class CrashingAdapter:
     def setup(self):
         if os.environ.get("CRASH_WHEN") == "loading":
             os.kill(os.getpid(), signal.SIGSEGV)
+        atexit.register(print, "interpreter teardown ran", file=sys.stderr)
 
     def threads(self):
         return {}
@@ -87,3 +91,48 @@ def test_a_framework_that_dies_while_computing_is_an_error_and_the_others_still_
     assert "died of signal SIGSEGV while running rnn" in errors["crashing"]
     assert {r["oracle"] for r in report["results"]} == {"numerical"}
     assert all(r["ok"] for r in report["results"])
+
+
+def test_a_hung_up_worker_exits_cleanly_without_the_frameworks_teardown(env):
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "gradparity.worker", "crashing"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**env, "CRASH_WHEN": "never"},
+    )
+    isolation.send(worker.stdin, ("ready",))
+    assert isolation.receive(worker.stdout) == ("ok", None)
+    worker.stdin.close()
+    stderr = worker.stderr.read().decode()
+    assert worker.wait(timeout=60) == 0, stderr
+    assert "interpreter teardown ran" not in stderr
+
+
+class _FakeProcess:
+    def __init__(self, name: str, events: list):
+        self.name, self.events, self.stdin, self.closed = name, events, self, False
+
+    def poll(self):
+        return 0 if self.closed else None
+
+    def close(self):
+        self.events.append(("hang up", self.name))
+        self.closed = True
+
+    def wait(self, timeout=None):
+        self.events.append(("wait", self.name))
+        return 0
+
+
+def test_at_exit_every_worker_is_hung_up_on_before_any_is_waited_for(monkeypatch):
+    """Workers shut down side by side: the parent's exit costs the slowest, not their sum."""
+    events: list = []
+    workers = {}
+    for name in ("a", "b", "c"):
+        workers[name] = isolation.Worker(name, {})
+        workers[name].process = _FakeProcess(name, events)
+    monkeypatch.setattr(isolation, "_workers", workers)
+    isolation._stop_all()
+    assert events == [("hang up", n) for n in "abc"] + [("wait", n) for n in "abc"]
+    assert all(w.process is None for w in workers.values())

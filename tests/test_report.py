@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -190,3 +194,35 @@ def test_tensor_groups():
         "grad/h0": "initial-state gradients",
     }
     assert {name: tensor_group(name, states) for name in groups} == groups
+
+
+FIGURES = """
+import sys
+from pathlib import Path
+from gradparity.report.plots import Curve, draw_figures
+def panels(k):
+    return {"values": [Curve("float64", [1, 2, 4], [1e-16 * k, 0.0, 3e-15], [False] * 3, 1e-13)]}
+draw_figures([(panels(k), f"figure {k}", "T", Path(sys.argv[1]) / f"{k}.png") for k in range(3)])
+"""
+
+
+def test_figures_drawn_in_parallel_are_those_drawn_one_by_one(tmp_path):
+    """In a process of one thread, ``draw_figures`` forks a worker per CPU; here, with threads,
+    it draws one by one: the same bytes."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: draw_figures draws one by one")
+    parallel, serial = tmp_path / "parallel", tmp_path / "serial"
+    parallel.mkdir()
+    serial.mkdir()
+    subprocess.run([sys.executable, "-c", FIGURES, str(parallel)], check=True)
+    waiting = threading.Event()
+    thread = threading.Thread(target=waiting.wait)  # a second thread: no fork
+    thread.start()
+    try:
+        exec(FIGURES.replace("sys.argv[1]", repr(str(serial))), {})
+    finally:
+        waiting.set()
+        thread.join()
+    drawn = sorted(p.name for p in parallel.iterdir())
+    assert drawn == ["0.png", "1.png", "2.png"] == sorted(p.name for p in serial.iterdir())
+    assert all((parallel / n).read_bytes() == (serial / n).read_bytes() for n in drawn)

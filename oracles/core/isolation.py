@@ -161,14 +161,22 @@ class Worker:
             f"; its last output: {tail}" if tail else ""
         )
 
+    def hang_up(self) -> None:
+        """Close the worker's requests: it exits at the end of the one it is answering."""
+        if self.process is not None and self.process.poll() is None and self.process.stdin:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                self.process.kill()
+
     def stop(self) -> None:
+        self.hang_up()
         if self.process is not None:
-            if self.process.poll() is None and self.process.stdin:
-                try:
-                    self.process.stdin.close()
-                    self.process.wait(timeout=10)
-                except (OSError, subprocess.TimeoutExpired):
-                    self.process.kill()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
             self.process = None
         if self.log is not None:
             self.log.close()
@@ -186,6 +194,9 @@ def worker(name: str, environment: Mapping[str, str]) -> Worker:
 
 @atexit.register
 def _stop_all() -> None:
+    """Hang up on every worker before waiting for any, so that they exit side by side."""
+    for handle in _workers.values():
+        handle.hang_up()
     for handle in _workers.values():
         handle.stop()
 

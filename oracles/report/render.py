@@ -30,7 +30,7 @@ from gradparity.report.data import (
     worst_by,
     x_label,
 )
-from gradparity.report.plots import ZERO_FLOOR, Curve, error_figure
+from gradparity.report.plots import ZERO_FLOOR, Curve, draw_figures
 from gradparity.versions import versions
 
 REPORT_NAME = "report.md"
@@ -95,13 +95,14 @@ def _curves(points: Sequence[Point]) -> dict[str, list[Curve]]:
 
 def draw_plots(data: ReportData, directory: Path) -> dict[tuple[str, tuple[str, str]], str]:
     """One PNG per cell and oracle pair; returns their file names."""
-    names = {}
+    names, figures = {}, []
     for cell, pairs in by_cell_and_pair(data.points).items():
         for pair, points in pairs.items():
             name = plot_name(cell, pair)
             title = f"{cell}: {pair_label(pair)}, worst relative error per tensor group"
-            error_figure(_curves(points), title, x_label(cell), directory / name)
+            figures.append((_curves(points), title, x_label(cell), directory / name))
             names[(cell, pair)] = name
+    draw_figures(figures)
     return names
 
 
