@@ -12,6 +12,13 @@ on each call (``GRADPARITY_REBUILD_NETWORKS=1``), so that a worker runs the muta
 rather than a network its parent built before the fork.
 
     python .ci/mutation.py [mutmut run arguments, e.g. "gradparity.reference_impl.rnn*"]
+    python .ci/mutation.py --framework paddle   # that framework's native builders instead
+
+With ``--framework NAME`` the mutated files are the modules of NAME's native builders (its
+converters) instead of ``source_paths``, and the fast checks compare with NAME rather than the
+first installed framework (``GRADPARITY_MUTATION_FRAMEWORK``). The framework must survive
+mutmut's forks: PyTorch and Paddle do; MLX's stream thread does not (a forked worker hangs),
+and JAX, TensorFlow and Keras warn that they are not fork-safe.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / "build" / "mutation"
+FRAMEWORK_ENV = "GRADPARITY_MUTATION_FRAMEWORK"  # read by tests/test_reference_mutation_checks.py
 PACKAGE = {
     "oracles": "gradparity",
     "reference_impl": "gradparity/reference_impl",
@@ -41,7 +49,16 @@ def staged(path: str) -> str:
     return path
 
 
-def stage() -> None:
+def converters(framework: str) -> list[str]:
+    """The staged files of ``framework``'s native builders."""
+    from gradparity.frameworks import all_frameworks
+
+    builders = all_frameworks()[framework].builders.values()
+    modules = {b.target.partition(":")[0] for b in builders if b.kind == "native"}
+    return sorted(module.replace(".", "/") + ".py" for module in modules)
+
+
+def stage(framework: str | None) -> None:
     if STAGE.exists():
         shutil.rmtree(STAGE)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -52,6 +69,8 @@ def stage() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
     mutmut = dict(config["mutmut"])
     mutmut["source_paths"] = [staged(p) for p in mutmut["source_paths"]]
+    if framework:
+        mutmut["source_paths"] = converters(framework)
     mutmut["also_copy"] = ["gradparity/", "fixtures/", "docs/", "tests/"]  # the whole stage
     pytest = dict(config["pytest"]["ini_options"])
     lines = ["[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in mutmut.items()]
@@ -61,8 +80,13 @@ def stage() -> None:
 
 
 def main(arguments: list[str]) -> int:
-    stage()
+    framework = None
+    if arguments[:1] == ["--framework"] and len(arguments) >= 2:
+        framework, arguments = arguments[1], arguments[2:]
+    stage(framework)
     env = {**os.environ, "GRADPARITY_IN_PROCESS": "1", "GRADPARITY_REBUILD_NETWORKS": "1"}
+    if framework:
+        env[FRAMEWORK_ENV] = framework
     beside = Path(sys.executable).with_name("mutmut")
     mutmut = str(beside) if beside.exists() else shutil.which("mutmut") or "mutmut"
     run = subprocess.run([mutmut, "run", "--max-children", "2", *arguments], cwd=STAGE, env=env)
