@@ -185,6 +185,19 @@ def test_cell_clip_passes_the_gradient_at_the_boundary():
     np.testing.assert_array_equal(clipped.imag, [0.0, 1e-30, 1e-30, 1e-30, 0.0])
 
 
+@pytest.mark.parametrize("cell", [s.name for s in all_cells().values() if s.recurrent])
+def test_per_example_lengths_in_one_direction_are_not_refused(cell):
+    """The first framework runs a one-layer, one-direction case with per-example lengths itself:
+    a refusal spread to every case (``refuses_lengths``) must not hide behind complex step."""
+    spec = all_cells()[cell]
+    frameworks = first_framework(spec)
+    if not frameworks:
+        pytest.skip(f"no installed framework runs {cell}")
+    case = Case.make(spec, **{**SIZES, "batch": 3, "lengths": (4, 2, 1)})
+    report = compare_case(case, frameworks)
+    assert report.agree and not report.skipped, report.messages() or report.skipped
+
+
 def _projected_cell() -> tuple[CellSpec, str]:
     for spec in all_cells().values():
         for option in spec.options:
