@@ -34,7 +34,8 @@ def draw_figures(figures: Sequence[FigureArgs]) -> None:
     """Every figure, on every CPU this process may use (certify's 84 took 30 s on one core
     here). Worker processes are forked, so only from a process with no other thread running
     (a fork copies no thread, and a lock one held stays held); otherwise one by one."""
-    workers = min(len(figures), len(os.sched_getaffinity(0)))
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()  # Linux
+    workers = min(len(figures), len(usable) or os.cpu_count() or 1)
     if workers < 2 or threading.active_count() > 1:
         for figure in figures:
             error_figure(*figure)
