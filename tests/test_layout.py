@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
 import subprocess
 import sys
 import tomllib
@@ -86,6 +88,27 @@ def test_the_check_knows_every_framework_of_the_table():
         module for f in all_frameworks().values() for module in f.requires
     }
     assert len(all_frameworks()) >= len(BUILTIN_FRAMEWORKS)
+
+
+def _base_dependencies() -> set[str]:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    return {re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].lower() for d in declared}
+
+
+def test_what_the_package_imports_outside_framework_folders_it_depends_on():
+    """A user's ``pip install gradparity`` brings every module the harness imports (a framework's
+    own are its extra's), and pytest-xdist, whose ``-n`` certify passes."""
+    frameworks = set(framework_modules())
+    distributions = importlib.metadata.packages_distributions()
+    needed = {"pytest-xdist"}
+    for path in MODULES.values():
+        for imported in imports(path):
+            top = imported.split(".")[0]
+            if top in sys.stdlib_module_names or top == "gradparity" or top in frameworks:
+                continue
+            needed |= {d.lower() for d in distributions.get(top, [top])}
+    missing = needed - _base_dependencies()
+    assert not missing, f"imported or run but not in [project].dependencies: {sorted(missing)}"
 
 
 def test_no_import_cycle():
