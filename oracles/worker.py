@@ -15,7 +15,7 @@ def main(name: str) -> None:
 
     serve(lambda request: answer(name, request))
     # The parent hung up and keeps nothing of ours: skip the framework's interpreter teardown
-    # (up to 2 s for keras on torch, once per worker per process).
+    # (up to 2 s for some frameworks, once per worker per process).
     sys.stderr.flush()
     os._exit(0)
 
