@@ -53,7 +53,10 @@ def converters(framework: str) -> list[str]:
     """The staged files of ``framework``'s native builders."""
     from gradparity.frameworks import all_frameworks
 
-    builders = all_frameworks()[framework].builders.values()
+    table = all_frameworks()
+    if framework not in table:
+        raise SystemExit(f"--framework {framework}: not in the frameworks table ({', '.join(table)})")
+    builders = table[framework].builders.values()
     modules = {b.target.partition(":")[0] for b in builders if b.kind == "native"}
     return sorted(module.replace(".", "/") + ".py" for module in modules)
 
