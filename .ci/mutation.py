@@ -55,7 +55,8 @@ def converters(framework: str) -> list[str]:
 
     table = all_frameworks()
     if framework not in table:
-        raise SystemExit(f"--framework {framework}: not in the frameworks table ({', '.join(table)})")
+        known = ", ".join(table)
+        raise SystemExit(f"--framework {framework}: not in the frameworks table ({known})")
     builders = table[framework].builders.values()
     modules = {b.target.partition(":")[0] for b in builders if b.kind == "native"}
     return sorted(module.replace(".", "/") + ".py" for module in modules)
