@@ -16,9 +16,12 @@ rather than a network its parent built before the fork.
 
 With ``--framework NAME`` the mutated files are the modules of NAME's native builders (its
 converters) instead of ``source_paths``, and the fast checks compare with NAME rather than the
-first installed framework (``GRADPARITY_MUTATION_FRAMEWORK``). The framework must survive
-mutmut's forks: PyTorch and Paddle do; MLX's stream thread does not (a forked worker hangs),
-and JAX, TensorFlow and Keras warn that they are not fork-safe.
+first installed framework (``GRADPARITY_MUTATION_FRAMEWORK``), with NAME's worker environment
+(``KERAS_BACKEND``). JAX, TensorFlow, Keras and MLX are not fork-safe once they have computed
+(a forked MLX worker hangs; the others warn), and mutmut's stats and clean runs compute in its
+main process; so these runs use mutmut's fork server (``process_isolation = "forkserver"``): a
+process that has collected the tests and imported NAME's modules (``preload_plugin``), but
+computed nothing, forks every run, and each mutant's worker starts its framework afresh.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / "build" / "mutation"
 FRAMEWORK_ENV = "GRADPARITY_MUTATION_FRAMEWORK"  # read by tests/test_reference_mutation_checks.py
+PRELOAD = "mutation_preload"  # the plugin module of preload_plugin, in the stage
 PACKAGE = {
     "oracles": "gradparity",
     "reference_impl": "gradparity/reference_impl",
@@ -49,17 +53,32 @@ def staged(path: str) -> str:
     return path
 
 
-def converters(framework: str) -> list[str]:
-    """The staged files of ``framework``'s native builders."""
+def framework_row(name: str):
     from gradparity.frameworks import all_frameworks
 
     table = all_frameworks()
-    if framework not in table:
+    if name not in table:
         known = ", ".join(table)
-        raise SystemExit(f"--framework {framework}: not in the frameworks table ({known})")
-    builders = table[framework].builders.values()
+        raise SystemExit(f"--framework {name}: not in the frameworks table ({known})")
+    return table[name]
+
+
+def converters(framework: str) -> list[str]:
+    """The staged files of ``framework``'s native builders."""
+    builders = framework_row(framework).builders.values()
     modules = {b.target.partition(":")[0] for b in builders if b.kind == "native"}
     return sorted(module.replace(".", "/") + ".py" for module in modules)
+
+
+def preload_plugin(framework: str) -> str:
+    """A pytest plugin that imports ``framework``'s modules and computes nothing: mutmut's fork
+    server loads it while collecting the tests, and every mutant's worker, forked from there,
+    has the framework imported without having run it (the frameworks that are not fork-safe
+    are safe to fork before their first computation; measured for each)."""
+    modules = framework_row(framework).requires
+    return "import importlib\n\n" + "".join(
+        f"importlib.import_module({module!r})\n" for module in modules
+    )
 
 
 def stage(framework: str | None) -> None:
@@ -75,7 +94,10 @@ def stage(framework: str | None) -> None:
     mutmut["source_paths"] = [staged(p) for p in mutmut["source_paths"]]
     if framework:
         mutmut["source_paths"] = converters(framework)
-    mutmut["also_copy"] = ["gradparity/", "fixtures/", "docs/", "tests/"]  # the whole stage
+        mutmut["process_isolation"] = "forkserver"
+        mutmut["pytest_add_cli_args"] = [*mutmut["pytest_add_cli_args"], "-p", PRELOAD]
+        (STAGE / f"{PRELOAD}.py").write_text(preload_plugin(framework))
+    mutmut["also_copy"] = ["gradparity/", "fixtures/", "docs/", "tests/", f"{PRELOAD}.py"]
     pytest = dict(config["pytest"]["ini_options"])
     lines = ["[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in mutmut.items()]
     lines += ["", "[tool.pytest.ini_options]"]
@@ -91,6 +113,7 @@ def main(arguments: list[str]) -> int:
     env = {**os.environ, "GRADPARITY_IN_PROCESS": "1", "GRADPARITY_REBUILD_NETWORKS": "1"}
     if framework:
         env[FRAMEWORK_ENV] = framework
+        env |= framework_row(framework).environment  # what its worker process would be given
     beside = Path(sys.executable).with_name("mutmut")
     mutmut = str(beside) if beside.exists() else shutil.which("mutmut") or "mutmut"
     run = subprocess.run([mutmut, "run", "--max-children", "2", *arguments], cwd=STAGE, env=env)

@@ -12,7 +12,9 @@ For every cell:
 - stacks (``reference_impl/stack.py``): two layers, one bidirectional layer, and two
   bidirectional layers, against the first framework alone when one is installed (complex step
   over every element of four units took seconds per cell);
-- per-example lengths (``reference_impl/ragged.py``): one layer, and two bidirectional layers
+- per-example lengths (``reference_impl/ragged.py``): one layer, with the default options and
+  with each option variant (a builder that drops the lengths on one of its paths), a row of
+  length 0 (a framework that cannot take one must refuse it), and two bidirectional layers
   (the first framework alone, as the stacks);
 
 plus the checks that mutation testing itself asked for (docs/mutation-testing.md): the float32
@@ -26,22 +28,25 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
 
+from gradparity.api import case as api_case
 from gradparity.catalog import all_cells
 from gradparity.checks import compare_case
 from gradparity.core.cases import Case, make_problem
-from gradparity.core.errors import OracleUnavailable
+from gradparity.core.errors import InputError, OracleUnavailable
 from gradparity.core.loop import run_reference
 from gradparity.core.net import Net, identity
 from gradparity.core.registry import CellSpec, Option
 from gradparity.core.stacking import stack_nets
+from gradparity.frameworks import all_frameworks
 from gradparity.reference_impl.activations import sigmoid
 from gradparity.reference_impl.loss import log_softmax, softmax_cross_entropy
 from gradparity.reference_impl.peephole_lstm import _clip
-from helpers import frameworks_running, installed_frameworks
+from helpers import example_modules, frameworks_running, installed_frameworks
 
 FRAMEWORK_ENV = "GRADPARITY_MUTATION_FRAMEWORK"
 SIZES = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2}
@@ -87,9 +92,19 @@ def first_framework(spec: CellSpec) -> list[str]:
     return [chosen] if chosen in running else []
 
 
+def dtype() -> str:
+    """float64; float32 when the framework of a mutation run refuses float64 (its reason is in
+    the frameworks table), so that its converters run on every case, not on the float32 one
+    alone."""
+    chosen = os.environ.get(FRAMEWORK_ENV)
+    if chosen in all_frameworks() and "float64" in all_frameworks()[chosen].refuses:
+        return "float32"
+    return "float64"
+
+
 def mutation_cases(spec: CellSpec) -> list[tuple[Case, bool]]:
     """The cases of one cell, each with whether complex step runs on it."""
-    make = Case.make
+    make = partial(Case.make, dtype=dtype())
     cases = [(make(spec, dtype=dtype, **SIZES), True) for dtype in ("float64", "float32")]
     cases += [(make(spec, options=variant, **SIZES), True) for variant in option_variants(spec)]
     cases.append((make(spec, head="none", probes=False, **SIZES), True))
@@ -98,6 +113,9 @@ def mutation_cases(spec: CellSpec) -> list[tuple[Case, bool]]:
         cases += [(make(spec, options=stack, **STACKED_SIZES), numerical) for stack in STACKS]
         ragged = {**SIZES, "batch": 3, "lengths": (4, 2, 1)}  # no row of all T steps
         cases.append((make(spec, **ragged), True))
+        variants = option_variants(spec)
+        cases += [(make(spec, options=variant, **ragged), True) for variant in variants]
+        cases.append((make(spec, **{**ragged, "lengths": (4, 0, 2)}), True))  # refused by some
         stacked = {**STACKED_SIZES, "batch": 3, "lengths": (3, 1, 2)}
         bidirectional = {"layers": 2, "bidirectional": True}
         cases.append((make(spec, options=bidirectional, **stacked), numerical))
@@ -193,9 +211,68 @@ def test_per_example_lengths_in_one_direction_are_not_refused(cell):
     frameworks = first_framework(spec)
     if not frameworks:
         pytest.skip(f"no installed framework runs {cell}")
-    case = Case.make(spec, **{**SIZES, "batch": 3, "lengths": (4, 2, 1)})
+    declared = all_frameworks()[frameworks[0]].builder_for(spec).without_lengths
+    if declared:
+        pytest.skip(f"{frameworks[0]} declares that {cell} takes no lengths: {declared}")
+    case = Case.make(spec, dtype=dtype(), **{**SIZES, "batch": 3, "lengths": (4, 2, 1)})
     report = compare_case(case, frameworks)
     assert report.agree and not report.skipped, report.messages() or report.skipped
+
+
+@pytest.mark.parametrize("cell", [s.name for s in all_cells().values() if s.recurrent])
+def test_one_network_serves_other_batch_sizes_and_lengths(cell):
+    """A network is built (and a framework's compiled or exported graph kept) per cell, sizes of
+    the parameters and options, not per batch or sequence length: the first framework runs a
+    case, then one of the same network with another batch size and length, and both agree."""
+    spec = all_cells()[cell]
+    frameworks = first_framework(spec)
+    if not frameworks:
+        pytest.skip(f"no installed framework runs {cell}")
+    for batch, steps in ((2, 5), (3, 2)):
+        sizes = {**SIZES, "batch": batch, "seq_len": steps}
+        report = compare_case(Case.make(spec, dtype=dtype(), **sizes), frameworks)
+        assert report.agree and not report.skipped, report.messages() or report.skipped
+
+
+@pytest.mark.parametrize("cell", list(all_cells()))
+def test_the_first_framework_runs_every_cells_default_case_itself(cell):
+    """``test_reference_agrees`` falls back on complex step where the framework refuses a
+    case; a refusal spread to a cell's default options (a misspelt option value, say) must not
+    hide there."""
+    spec = all_cells()[cell]
+    frameworks = first_framework(spec)
+    if not frameworks:
+        pytest.skip(f"no installed framework runs {cell}")
+    report = compare_case(Case.make(spec, dtype=dtype(), **SIZES), frameworks)
+    assert report.agree and not report.skipped, report.messages() or report.skipped
+
+
+def _first_frameworks_examples() -> list:
+    return [
+        pytest.param(framework, example, id=f"{framework}-{example.kind}")
+        for framework, example in example_modules()
+        if first_framework(all_cells()[example.cell]) == [framework]
+    ]
+
+
+@pytest.mark.parametrize(("framework", "example"), _first_frameworks_examples())
+def test_a_users_module_takes_the_stock_layers_place(framework, example):
+    """The first framework's example modules (``Framework.examples``, tests/test_modules.py):
+    the drop-in agrees, the planted bug fails on its tensor and a misfit is broken with its
+    reason; so the builder runs the user's module, not its stock layer, and checks its fit."""
+    module = f"{framework}={example.target}"
+    try:  # the CLI's default sizes, which the misfits' messages quote
+        report = compare_case(api_case(example.cell, dtype=dtype()), [framework], [module])
+    except (InputError, OracleUnavailable) as refused:
+        assert example.kind.startswith("module-") and example.expect in str(refused), refused
+        return
+    if example.kind == "agrees":
+        assert report.agree and not report.skipped, report.messages() or report.skipped
+    elif example.kind == "planted-bug":
+        assert example.expect in {c.tensor for c in report.failures()}, report.messages()
+    else:
+        found = report.broken.get(module, "")
+        assert example.expect in found, f"{module} should not fit ({example.expect}); got {found!r}"
 
 
 def _projected_cell() -> tuple[CellSpec, str]:
@@ -206,19 +283,27 @@ def _projected_cell() -> tuple[CellSpec, str]:
     pytest.skip("no registered cell with an option kept below the hidden size")
 
 
-def test_a_projection_between_the_input_and_hidden_widths_agrees_and_at_the_width_is_refused():
+def test_a_projection_below_the_hidden_width_agrees_and_one_as_wide_is_never_an_error():
     """The native builders compare a projection with the hidden width, not the input's; one as
-    wide as the hidden state is refused with its reason (a skip), not an error."""
+    wide as the hidden state agrees, or is refused with its reason (a skip, torch's LSTM), but
+    is never an error. A framework whose layer has no projection says so (a skip)."""
     spec, name = _projected_cell()
     frameworks = first_framework(spec)
     if not frameworks:
         pytest.skip(f"no installed framework runs {spec.name}")
-    sizes = {"input_size": 2, "hidden_size": 4, "seq_len": 3, "batch": 2}
-    report = compare_case(Case.make(spec, options={name: 3}, **sizes), frameworks)
+    sizes = {"input_size": 2, "hidden_size": 4, "seq_len": 3, "batch": 2, "dtype": dtype()}
+    try:
+        report = compare_case(Case.make(spec, options={name: 3}, **sizes), frameworks)
+    except OracleUnavailable as refused:
+        pytest.skip(str(refused))
     assert report.agree and not report.skipped, report.messages() or report.skipped
     wide = Case.make(spec, options={name: 4}, **sizes)
-    with pytest.raises(OracleUnavailable, match=name):
-        compare_case(wide, frameworks)
+    try:
+        report = compare_case(wide, frameworks)
+    except OracleUnavailable as refused:
+        assert name in str(refused), refused
+    else:
+        assert report.agree and not report.skipped, report.messages() or report.skipped
 
 
 def test_a_stack_takes_lengths_only_if_every_unit_does_and_refuses_what_any_refuses():

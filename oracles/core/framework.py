@@ -58,7 +58,14 @@ Arrays = dict[str, np.ndarray]
 REBUILD_ENV = "GRADPARITY_REBUILD_NETWORKS"
 """Set to 1 to build every network anew on each call instead of once per key: the mutation run
 (``.ci/mutation.py``) forks mutmut's workers from a process that already built the unmutated
-networks, and a mutated converter must be the one that builds them."""
+networks, and a mutated converter must be the one that builds them; and mutmut gives a mutant
+only the tests that reached its function, which a cached network hides from all but the first.
+A builder that keeps a cache of its own (an exported graph) asks ``rebuilding()``."""
+
+
+def rebuilding() -> bool:
+    """Whether every network is built anew on each call (``REBUILD_ENV``)."""
+    return os.environ.get(REBUILD_ENV) == "1"
 
 
 class Adapter(Protocol):
@@ -206,7 +213,7 @@ class Runner:
         patched = patch is not None and patch.applies_to(builder.target)
         key = (spec.name, builder.target, layer, patch if patched else None, shapes, dtype)
         key += (tuple(sorted(problem.options.items())),)
-        if os.environ.get(REBUILD_ENV) == "1":
+        if rebuilding():
             self._nets.pop(key, None)
         if key not in self._nets:
             if builder == PROGRAM_BUILDER:
@@ -241,8 +248,13 @@ class Runner:
         patch: SourcePatch | None = None,
     ) -> tuple[Net, Callable[[], tuple[Any, dict[str, Any]]]]:
         """The network and a thunk computing ``(aux, grads)`` in framework tensors."""
-        net = self.net(spec, builder, problem, layer, patch)
         ragged = problem.lengths is not None
+        if ragged and builder.without_lengths:
+            raise OracleUnavailable(
+                f"{self.adapter.name}: the builder {builder.target} takes no per-example lengths:"
+                f" {builder.without_lengths}"
+            )
+        net = self.net(spec, builder, problem, layer, patch)
         if ragged and not net.ragged:
             raise OracleUnavailable(
                 f"{self.adapter.name}: the builder {builder.target} does not take per-example"

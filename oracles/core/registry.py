@@ -93,6 +93,10 @@ class Builder:
     replaces: str = ""
     """The stock layer it builds (``torch.nn.LSTM``): a user's module claiming to be a drop-in
     for it may take its place (the builder's ``layer`` argument, ``core.layers``)."""
+    without_lengths: str = ""
+    """Why its networks take no per-example lengths: a case with lengths is refused with this
+    reason, before anything is built. Empty: the network says (``Net.ragged``), so that a
+    builder that stops passing lengths is seen as one (a refusal it did not declare)."""
 
     def load(self) -> Callable[..., Any]:
         module, _, function = self.target.partition(":")

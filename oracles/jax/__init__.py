@@ -18,6 +18,7 @@ FRAMEWORK = Framework(
     adapter="gradparity.jax.adapter:JaxAdapter",
     mutants="gradparity.jax.mutants:MUTANTS",
     facts="gradparity.jax.facts:FACTS",
+    examples="gradparity.jax.examples:EXAMPLES",
     suite="pairwise",
     builders={
         "lstm": Builder("gradparity.jax.cells:lstm", replaces="flax.nnx.LSTMCell"),

@@ -211,7 +211,7 @@ def dense(
     def parameters():
         return {v.name: tuple(v.shape) for v in module.trainable_variables}
 
-    return Net(layout, forward, to_canonical, parameters, ragged=True)
+    return Net(layout, forward, to_canonical, parameters)  # no time axis: no lengths
 
 
 GRU_GATES = ("z", "r", "n")  # Keras's block order (it calls the candidate "h")

@@ -1,7 +1,7 @@
 """Example Keras layers for ``--module`` (``Framework.examples`` of ``tf``, ``keras_jax`` and
-``keras_torch``): a drop-in for ``keras.layers.LSTM``, one with a planted bug, and one that does
-not fit ``keras.layers.GRU``. Keras layers in a ``Bidirectional`` wrapper are rebuilt from their
-config, so a user's layer class must be registered with
+``keras_torch``): a drop-in for ``keras.layers.LSTM``, one with a planted bug, and layers that do
+not fit ``keras.layers.GRU``, ``SimpleRNN`` and ``Dense``. Keras layers in a ``Bidirectional``
+wrapper are rebuilt from their config, so a user's layer class must be registered with
 ``keras.saving.register_keras_serializable`` (Keras's own contract), as these are."""
 
 from __future__ import annotations
@@ -31,6 +31,34 @@ class LSTMWithReluCandidate(keras.layers.LSTM):
 @keras.saving.register_keras_serializable(package="gradparity_examples")
 class GRUWithoutBias(keras.layers.GRU):
     """No ``bias`` variable: it does not fit ``keras.layers.GRU``."""
+
+    def __init__(self, units, **kwargs):
+        kwargs.pop("use_bias", None)
+        super().__init__(units, use_bias=False, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("use_bias")
+        return config
+
+
+@keras.saving.register_keras_serializable(package="gradparity_examples")
+class SimpleRNNWithoutBias(keras.layers.SimpleRNN):
+    """No ``bias`` variable: it does not fit ``keras.layers.SimpleRNN``."""
+
+    def __init__(self, units, **kwargs):
+        kwargs.pop("use_bias", None)
+        super().__init__(units, use_bias=False, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("use_bias")
+        return config
+
+
+@keras.saving.register_keras_serializable(package="gradparity_examples")
+class DenseWithoutBias(keras.layers.Dense):
+    """No ``bias`` variable: it does not fit ``keras.layers.Dense``."""
 
     def __init__(self, units, **kwargs):
         kwargs.pop("use_bias", None)

@@ -9,6 +9,8 @@ Importing this module imports neither torch nor ONNX Runtime."""
 from gradparity.core.framework import Framework
 from gradparity.core.registry import Builder
 
+NO_LENGTHS = "the exported graph has none (torch.onnx exports a full-length call, no sequence_lens)"
+
 FRAMEWORK = Framework(
     name="onnx",
     summary="ONNX Runtime (CPU) running torch's networks exported by torch.onnx, float32,"
@@ -20,9 +22,8 @@ FRAMEWORK = Framework(
     facts="gradparity.onnx.facts:FACTS",
     adapter="gradparity.onnx.adapter:OnnxAdapter",
     builders={
-        "lstm": Builder("gradparity.onnx.cells:lstm", stacks=True),
-        "gru": Builder("gradparity.onnx.cells:gru", stacks=True),
-        "rnn": Builder("gradparity.onnx.cells:rnn", stacks=True),
+        cell: Builder(f"gradparity.onnx.cells:{cell}", stacks=True, without_lengths=NO_LENGTHS)
+        for cell in ("lstm", "gru", "rnn")
     },
     composes=False,  # ONNX Runtime runs exported graphs; step programs are not composed here
     gradients=False,  # an inference runtime: values only

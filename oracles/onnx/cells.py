@@ -33,6 +33,7 @@ import onnxruntime
 import torch
 
 from gradparity.core.errors import OracleUnavailable
+from gradparity.core.framework import rebuilding
 from gradparity.core.net import Net
 from gradparity.core.process import thread_count
 from gradparity.reference_impl.stack import of_unit, qualify, unit_names
@@ -97,7 +98,7 @@ def _exported(
     torch_net = torch_builder(params, options, "float32")  # the canonical -> torch conversion
     key = (module_class.__name__, input_size, hidden, layers, bidirectional)
     key += tuple(sorted(module_options.items()))
-    if key not in _SESSIONS:
+    if key not in _SESSIONS or rebuilding():
         module = module_class(
             input_size,
             hidden,

@@ -122,6 +122,8 @@ def _native_recurrent(
         sequence_length = None if lengths is None else lengths.lengths
         with _lent(module, owners, weights):
             outputs, final = module(x, initial, sequence_length=sequence_length)
+        if lengths is not None:  # with proj_size Paddle leaves them as computed (facts.py)
+            outputs = outputs * lengths.mask
         final = final if len(states) > 1 else (final,)
         named = {}
         for state, stacked in zip(states, final, strict=True):

@@ -152,6 +152,19 @@ FACTS = (
         "True False False",
     ),
     Fact(
+        "With `proj_size` and `sequence_length`, `nn.LSTM` (its Python loop) leaves the outputs"
+        " past each row's length as its cell computed them from the held state, where the fused"
+        " kernel returns zeros (printed: the outputs past a length are all zero, without and"
+        " with a projection); the final states are the last valid step's in both.",
+        "import numpy as np, paddle\n"
+        "paddle.set_default_dtype('float64')\n"
+        "x = paddle.to_tensor(np.random.default_rng(0).standard_normal((2, 4, 3)))\n"
+        "n = paddle.to_tensor(np.array([4, 2]))\n"
+        "zero = lambda m: bool((m(x, sequence_length=n)[0].numpy()[1, 2:] == 0).all())\n"
+        "print(zero(paddle.nn.LSTM(3, 4)), zero(paddle.nn.LSTM(3, 4, proj_size=2)))",
+        "True False",
+    ),
+    Fact(
         "With `sequence_length` and an initial state, a bidirectional layer's reverse"
         " `weight_hh_l0_reverse` gradient is wrong: it differs from central differences of"
         " Paddle's own forward pass, while the forward direction's agrees, and both agree without"

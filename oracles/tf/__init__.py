@@ -28,7 +28,10 @@ FRAMEWORK = Framework(
             f"{KERAS}:gru_reset_before", stacks=True, replaces="keras.layers.GRU"
         ),
         "rnn": Builder(f"{KERAS}:rnn", stacks=True, replaces="keras.layers.SimpleRNN"),
-        "peephole_lstm": Builder("gradparity.tf.tf1:peephole_lstm"),  # TF 1.x: diagonal only
+        "peephole_lstm": Builder(  # TF 1.x: diagonal only
+            "gradparity.tf.tf1:peephole_lstm",
+            without_lengths="TF 1.x LSTMCell is stepped with tf.scan over every step",
+        ),
     },
     environment={"KERAS_BACKEND": "tensorflow"},
     suite="pairwise",  # a trace per network: 0.3-0.6 s, 1.2-2 s for two bidirectional layers

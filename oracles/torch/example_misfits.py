@@ -1,5 +1,5 @@
-"""Modules that claim to replace ``torch.nn.LSTM`` and do not fit, each for one reason: the
-one-line errors of docs/bad-input.md (``Framework.examples``)."""
+"""Modules that claim to replace ``torch.nn.LSTM`` (and the other stock layers) and do not
+fit, each for one reason: the one-line errors of docs/bad-input.md (``Framework.examples``)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,24 @@ class IgnoresBatchFirst(LSTM):
     def forward(self, input, hx=None):
         output, final = super().forward(input, hx)
         return (output.transpose(0, 1) if self.batch_first else output), final
+
+
+class GRUWithoutBias(nn.GRU):
+    """``nn.GRU(bias=False)``: no ``bias_ih_l0`` or ``bias_hh_l0``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "bias": False})
+
+
+class RNNWithoutBias(nn.RNN):
+    """``nn.RNN(bias=False)``: no ``bias_ih_l0`` or ``bias_hh_l0``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "bias": False})
+
+
+class LinearWithoutBias(nn.Linear):
+    """``nn.Linear(bias=False)``: no ``bias``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "bias": False})

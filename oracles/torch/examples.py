@@ -57,4 +57,14 @@ EXAMPLES = (
         "it returned outputs of shape [13, 2, 7], expected [2, 13, 7]",
     ),
     ExampleModule("module-without-stock-layer", "peephole_lstm", f"{HERE}:LSTM", "no stock layer"),
+    # one misfit for each other stock layer: the builder must pass the module on, and check it
+    ExampleModule(
+        "module-missing-parameter", "gru", f"{MISFITS}:GRUWithoutBias", "no parameter bias_ih_l0"
+    ),
+    ExampleModule(
+        "module-missing-parameter", "rnn", f"{MISFITS}:RNNWithoutBias", "no parameter bias_ih_l0"
+    ),
+    ExampleModule(
+        "module-missing-parameter", "dense", f"{MISFITS}:LinearWithoutBias", "no parameter bias"
+    ),
 )
