@@ -9,7 +9,7 @@ For every cell:
 - float64 and float32 with the default options;
 - one float64 case per non-default setting of each of the cell's own options (``option_variants``);
 - no dense head and no probes (the network's other branches);
-- stacks (``reference_impl/stack.py``): two layers, one bidirectional layer, and two
+- stacks (``reference_impl/stack.py``): two layers, one bidirectional layer, two and three
   bidirectional layers, against the first framework alone when one is installed (complex step
   over every element of four units took seconds per cell);
 - per-example lengths (``reference_impl/ragged.py``): one layer, with the default options and
@@ -51,7 +51,12 @@ from helpers import example_modules, frameworks_running, installed_frameworks
 FRAMEWORK_ENV = "GRADPARITY_MUTATION_FRAMEWORK"
 SIZES = {"input_size": 3, "hidden_size": 4, "seq_len": 5, "batch": 2}
 STACKED_SIZES = {"input_size": 2, "hidden_size": 3, "seq_len": 3, "batch": 2}
-STACKS = ({"layers": 2}, {"bidirectional": True}, {"layers": 2, "bidirectional": True})
+STACKS = (
+    {"layers": 2},
+    {"bidirectional": True},
+    {"layers": 2, "bidirectional": True},
+    {"layers": 3, "bidirectional": True},  # a layer after the second: unit indices k · D
+)
 
 
 def variant_values(option: Option, hidden: int) -> list[object]:
@@ -286,7 +291,8 @@ def _projected_cell() -> tuple[CellSpec, str]:
 def test_a_projection_below_the_hidden_width_agrees_and_one_as_wide_is_never_an_error():
     """The native builders compare a projection with the hidden width, not the input's; one as
     wide as the hidden state agrees, or is refused with its reason (a skip, torch's LSTM), but
-    is never an error. A framework whose layer has no projection says so (a skip)."""
+    is never an error. A framework whose layer has no projection says so, in those words (a
+    skip); any other refusal of a projection between the widths fails."""
     spec, name = _projected_cell()
     frameworks = first_framework(spec)
     if not frameworks:
@@ -295,6 +301,7 @@ def test_a_projection_below_the_hidden_width_agrees_and_one_as_wide_is_never_an_
     try:
         report = compare_case(Case.make(spec, options={name: 3}, **sizes), frameworks)
     except OracleUnavailable as refused:
+        assert "no projection" in str(refused), refused
         pytest.skip(str(refused))
     assert report.agree and not report.skipped, report.messages() or report.skipped
     wide = Case.make(spec, options={name: 4}, **sizes)

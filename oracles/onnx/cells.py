@@ -145,7 +145,8 @@ def lstm(params: Mapping[str, np.ndarray], options: Mapping[str, Any], dtype: st
     them and the dynamo exporter drops them (docs/frameworks.md)."""
     if options["proj_size"]:
         raise OracleUnavailable(
-            "torch.onnx.export cannot export nn.LSTM(proj_size>0): the TorchScript exporter"
+            "an exported LSTM has no projection: torch.onnx.export cannot export"
+            " nn.LSTM(proj_size>0): the TorchScript exporter"
             " refuses it ('LSTMs with projections'), the dynamo exporter writes an ONNX LSTM of"
             " hidden_size=proj_size without the projection, which ONNX Runtime rejects"
         )
