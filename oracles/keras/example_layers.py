@@ -28,9 +28,8 @@ class LSTMWithReluCandidate(keras.layers.LSTM):
         return config
 
 
-@keras.saving.register_keras_serializable(package="gradparity_examples")
-class GRUWithoutBias(keras.layers.GRU):
-    """No ``bias`` variable: it does not fit ``keras.layers.GRU``."""
+class _WithoutBias:
+    """No ``bias`` variable: it does not fit the stock layer it is mixed into."""
 
     def __init__(self, units, **kwargs):
         kwargs.pop("use_bias", None)
@@ -43,28 +42,15 @@ class GRUWithoutBias(keras.layers.GRU):
 
 
 @keras.saving.register_keras_serializable(package="gradparity_examples")
-class SimpleRNNWithoutBias(keras.layers.SimpleRNN):
-    """No ``bias`` variable: it does not fit ``keras.layers.SimpleRNN``."""
-
-    def __init__(self, units, **kwargs):
-        kwargs.pop("use_bias", None)
-        super().__init__(units, use_bias=False, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("use_bias")
-        return config
+class GRUWithoutBias(_WithoutBias, keras.layers.GRU):
+    """It does not fit ``keras.layers.GRU``."""
 
 
 @keras.saving.register_keras_serializable(package="gradparity_examples")
-class DenseWithoutBias(keras.layers.Dense):
-    """No ``bias`` variable: it does not fit ``keras.layers.Dense``."""
+class SimpleRNNWithoutBias(_WithoutBias, keras.layers.SimpleRNN):
+    """It does not fit ``keras.layers.SimpleRNN``."""
 
-    def __init__(self, units, **kwargs):
-        kwargs.pop("use_bias", None)
-        super().__init__(units, use_bias=False, **kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config.pop("use_bias")
-        return config
+@keras.saving.register_keras_serializable(package="gradparity_examples")
+class DenseWithoutBias(_WithoutBias, keras.layers.Dense):
+    """It does not fit ``keras.layers.Dense``."""
