@@ -152,8 +152,13 @@ def example_module(kind: str) -> tuple[str, ExampleModule]:
     pytest.skip(f"no installed framework has an example module of kind {kind}")
 
 
+def compare_argv(framework: str, example: ExampleModule) -> list[str]:
+    """``compare`` of ``example`` (with the options it needs) with its framework's oracle alone."""
+    oracle = f"{framework}={example.target}"
+    options = example.option_args()
+    return ["compare", "--cell", example.cell, *options, "--oracles", framework, "--module", oracle]
+
+
 def module_argv(kind: str) -> list[str]:
     """``compare`` of the example module of ``kind`` with its framework's oracle alone."""
-    framework, example = example_module(kind)
-    oracle = f"{framework}={example.target}"
-    return ["compare", "--cell", example.cell, "--oracles", framework, "--module", oracle]
+    return compare_argv(*example_module(kind))

@@ -12,7 +12,7 @@ from gradparity.checks import compare_case
 from gradparity.core.errors import InputError, OracleMisconfigured
 from gradparity.core.layers import check_parameters, check_results, split_module_argument
 from gradparity.frameworks import get_oracle, with_modules
-from helpers import example_modules, run_cli
+from helpers import compare_argv, example_modules, run_cli
 
 EXAMPLES = example_modules()
 MISFITS = [(f, e) for f, e in EXAMPLES if e.kind.startswith("module-")]
@@ -29,7 +29,7 @@ def _oracle(framework: str, target: str) -> str:
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_the_drop_in_agrees_on_every_tensor(framework, example, options, dtype):
     report = assert_agree(
-        case(example.cell, options, seq_len=5, dtype=dtype),
+        case(example.cell, dict(example.options) | options, seq_len=5, dtype=dtype),
         oracles=[framework],
         modules=[_oracle(framework, example.target)],
     )
@@ -43,22 +43,17 @@ def test_the_drop_in_agrees_on_every_tensor(framework, example, options, dtype):
 )
 def test_the_planted_bug_is_caught_naming_the_tensor(capsys, framework, example):
     oracle = _oracle(framework, example.target)
-    code, out, _ = run_cli(
-        capsys, "compare", "--cell", example.cell, "--oracles", framework, "--module", oracle
-    )
+    code, out, _ = run_cli(capsys, *compare_argv(framework, example))
     assert code == 1
     assert f"{example.expect}: {oracle} disagrees with reference" in out
     assert f"--oracles {framework} --module {oracle}" in out  # the reproduce command
     with pytest.raises(AssertionError, match=f"{example.expect}: {oracle} disagrees"):
-        assert_agree(case(example.cell, seq_len=3), [framework], [oracle])
+        assert_agree(case(example.cell, dict(example.options), seq_len=3), [framework], [oracle])
 
 
 @pytest.mark.parametrize(("framework", "example"), MISFITS, ids=[e.kind for _, e in MISFITS])
 def test_a_misfit_is_its_one_line_error(capsys, framework, example):
-    oracle = _oracle(framework, example.target)
-    code, out, err = run_cli(
-        capsys, "compare", "--cell", example.cell, "--oracles", framework, "--module", oracle
-    )
+    code, out, err = run_cli(capsys, *compare_argv(framework, example))
     assert (code, out, err.count("\n")) == (2, "", 1), err
     assert example.expect in err and "Traceback" not in err
 
@@ -67,7 +62,9 @@ def test_a_misfit_in_the_api_is_an_input_error():
     (framework, example), *_ = [(f, e) for f, e in MISFITS if e.kind == "module-wrong-shape"]
     with pytest.raises(OracleMisconfigured, match="has shape") as raised:
         assert_agree(
-            case(example.cell, seq_len=2), [framework], [_oracle(framework, example.target)]
+            case(example.cell, dict(example.options), seq_len=2),
+            [framework],
+            [_oracle(framework, example.target)],
         )
     assert isinstance(raised.value, InputError)
 
@@ -75,7 +72,7 @@ def test_a_misfit_in_the_api_is_an_input_error():
 def test_the_other_oracles_still_run_beside_a_misfit():
     (framework, example), *_ = [(f, e) for f, e in MISFITS if e.kind == "module-missing-parameter"]
     report = compare_case(
-        case(example.cell, seq_len=2),
+        case(example.cell, dict(example.options), seq_len=2),
         [framework, "numerical"],
         [_oracle(framework, example.target)],
     )

@@ -267,14 +267,16 @@ def test_a_users_module_takes_the_stock_layers_place(framework, example):
     reason; so the builder runs the user's module, not its stock layer, and checks its fit."""
     module = f"{framework}={example.target}"
     try:  # the CLI's default sizes, which the misfits' messages quote
-        report = compare_case(api_case(example.cell, dtype=dtype()), [framework], [module])
+        options = dict(example.options)
+        report = compare_case(api_case(example.cell, options, dtype=dtype()), [framework], [module])
     except (InputError, OracleUnavailable) as refused:
         assert example.kind.startswith("module-") and example.expect in str(refused), refused
         return
     if example.kind == "agrees":
         assert report.agree and not report.skipped, report.messages() or report.skipped
     elif example.kind == "planted-bug":
-        assert example.expect in {c.tensor for c in report.failures()}, report.messages()
+        failed = {c.tensor for c in report.failures()}
+        assert example.expect in failed, f"{module}: its planted bug passed on {example.expect}"
     else:
         found = report.broken.get(module, "")
         assert example.expect in found, f"{module} should not fit ({example.expect}); got {found!r}"

@@ -260,25 +260,60 @@ PAIRWISE_SEED = 100
 """Pairwise case k has seed PAIRWISE_SEED + k (the grids use seeds below it)."""
 
 
-def pairwise_factors(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> dict[str, tuple]:
+LENGTHS_FACTOR = "lengths"
+LENGTHS = ("none", "per-example")
+"""The values of the pairwise factor ``lengths``: a case without per-example lengths, or with
+``per_example_lengths``. A recurrent cell has it for an oracle that takes lengths."""
+
+
+def pairwise_factors(
+    spec: CellSpec, dtypes: tuple[str, ...] = DTYPES, lengths: bool = False
+) -> dict[str, tuple]:
     """The factors the suite covers pairwise for ``spec``: each option's covered values
-    (``Option.covered_values``; ``layers`` and ``bidirectional`` for a recurrent cell) and the
-    dtypes."""
-    return {o.name: o.covered_values for o in spec.all_options} | {"dtype": tuple(dtypes)}
+    (``Option.covered_values``; ``layers`` and ``bidirectional`` for a recurrent cell), the
+    dtypes and, with ``lengths``, for a recurrent cell, ``LENGTHS``."""
+    factors = {o.name: o.covered_values for o in spec.all_options} | {"dtype": tuple(dtypes)}
+    if lengths and spec.recurrent:
+        factors[LENGTHS_FACTOR] = LENGTHS
+    return factors
 
 
-def pairwise_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Case]:
+def factor_values(case: Case) -> dict[str, Any]:
+    """The case's value of every pairwise factor (``pairwise_factors``) it has."""
+    values = {**case.options_dict, "dtype": case.dtype}
+    if case.spec.recurrent:
+        values[LENGTHS_FACTOR] = LENGTHS[case.lengths is not None]
+    return values
+
+
+def per_example_lengths(steps: int, batch: int, k: int) -> tuple[int, ...]:
+    """The lengths of the ``k``-th case with per-example lengths: falling from the longest row
+    to 1 over the batch (``batch`` ≥ 2); the longest row is ``steps`` long for an even ``k``,
+    one step shorter for an odd one (padding at every row's end)."""
+    longest = steps - k % 2
+    return tuple(longest - round(i * (longest - 1) / (batch - 1)) for i in range(batch))
+
+
+def pairwise_cases(
+    spec: CellSpec, dtypes: tuple[str, ...] = DTYPES, lengths: bool = False
+) -> list[Case]:
     """Cases in which every pair of values of two factors (``pairwise_factors``) appears
-    together, at small sizes (``spec.pairwise_sizes`` in turn, the first valid one per row)."""
-    rows = pairwise(pairwise_factors(spec, dtypes))
+    together, at small sizes (``spec.pairwise_sizes`` in turn, the first valid one per row; a
+    row with per-example lengths takes one of at least 3 steps and 2 rows, and lengths
+    ``per_example_lengths``)."""
+    rows = pairwise(pairwise_factors(spec, dtypes, lengths))
     sizes = spec.pairwise_sizes
     cases = []
     for k, row in enumerate(rows):
         dtype = row.pop("dtype")
+        ragged = row.pop(LENGTHS_FACTOR, LENGTHS[0]) == LENGTHS[1]
+        ragged_so_far = sum(case.lengths is not None for case in cases)
         errors = []
         for shift in range(len(sizes)):
             hidden, steps, batch = sizes[(k + shift) % len(sizes)]
             if any(row[o.name] >= hidden for o in spec.all_options if o.below_hidden):
+                continue
+            if ragged and (steps < 3 or batch < 2):
                 continue
             try:
                 case = Case.make(
@@ -290,6 +325,7 @@ def pairwise_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Cas
                     batch=batch,
                     seed=PAIRWISE_SEED + k,
                     dtype=dtype,
+                    lengths=per_example_lengths(steps, batch, ragged_so_far) if ragged else None,
                 )
             except InputError as error:
                 errors.append(str(error))
@@ -297,8 +333,10 @@ def pairwise_cases(spec: CellSpec, dtypes: tuple[str, ...] = DTYPES) -> list[Cas
             cases.append(case)
             break
         else:
+            found = f": {errors[-1]}" if errors else ""
             raise InputError(
-                f"cell {spec.name}: no pairwise size {sizes} suits options {row}: {errors[-1]}"
+                f"cell {spec.name}: no pairwise size {sizes} suits options {row}"
+                f"{' with per-example lengths' if ragged else ''}{found}"
             )
     return cases
 
@@ -308,11 +346,10 @@ RAGGED_SEED = 200
 
 RAGGED_CASES = (
     # (dtype, layers, bidirectional, seq_len, lengths): ragged with a length-1 row through a
-    # stack of two bidirectional layers; a length-0 row; ragged through two layers in float32,
-    # no row as long as the batch (padding at every row's end); every length equal
+    # stack of two bidirectional layers; a length-0 row; every length equal. Lengths with each
+    # option, layers, directions and dtype: the pairwise cases (``pairwise_cases``).
     ("float64", 2, True, 4, (4, 1, 2)),
     ("float64", 1, False, 4, (4, 0, 2)),
-    ("float32", 2, False, 4, (3, 1)),
     ("float32", 1, False, 3, (3, 3)),
 )
 

@@ -118,9 +118,15 @@ class ExampleModule:
     """A module a framework ships as an example of ``--module`` (``Framework.examples``):
     ``kind`` "agrees" (it must agree on ``cell``), "planted-bug" (it must disagree on the
     tensor ``expect``), or a kind of bad input of docs/bad-input.md (its one-line error must
-    contain ``expect``)."""
+    contain ``expect``). ``options``: the cell options its stock layer needs, e.g.
+    ``(("hidden_n_bias", False),)`` for a GRU cell without ``bh_n``."""
 
     kind: str
     cell: str
     target: str  # MODULE:ATTR
     expect: str = ""
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option_args(self) -> list[str]:
+        """``options`` as the CLI's ``--option NAME=VALUE`` arguments."""
+        return [a for name, value in self.options for a in ("--option", f"{name}={value}")]

@@ -46,21 +46,28 @@ def _flax_dtype(dtype: str):
 
 
 class _NNX:
-    """An NNX module whose parameters are supplied per call, by their path names.
+    """An NNX module, ``layer`` (a user's class) or else ``stock``, made with ``args`` and the
+    case's dtype, whose parameters are supplied per call, by their path names.
 
     Flax's own cells are made abstractly (``nnx.eval_shape``): their initializers would compile
     and run once per shape (about 1 s a network here) for values every call replaces. A user's
-    module (``stock=False``) is made as it is, so any state it has besides its parameters keeps
-    its values."""
+    module is made as it is, so any state it has besides its parameters keeps its values."""
 
-    def __init__(self, make: Callable[[], nnx.Module], stock: bool):
-        self.graphdef, state = nnx.split(nnx.eval_shape(make) if stock else make())
+    def __init__(self, stock: type, layer: type | None, fdtype, *args: Any, **kwargs: Any):
+        kwargs |= {"dtype": fdtype, "param_dtype": fdtype}
+
+        def make() -> nnx.Module:  # its own Rngs: eval_shape traces it
+            return (layer or stock)(*args, rngs=nnx.Rngs(0), **kwargs)
+
+        self.graphdef, state = nnx.split(make() if layer else nnx.eval_shape(make))
         self.flat = list(nnx.to_flat_state(state))
         self.names = ["/".join(map(str, path)) for path, _ in self.flat]
 
     def with_params(self, params: Mapping[str, Any]) -> nnx.Module:
+        """A fresh module per call (a traced call must not meet variables of another trace):
+        ``params`` replace their variables' values, any other state keeps its value."""
         replaced = [
-            (path, variable.replace(params[name]) if name in params else variable)
+            (path, variable.replace(params.get(name, variable.get_value())))
             for (path, variable), name in zip(self.flat, self.names, strict=True)
         ]
         return nnx.merge(self.graphdef, nnx.from_flat_state(replaced))
@@ -116,11 +123,8 @@ def lstm(
     fdtype = _flax_dtype(dtype)
     optimized = is_stacked(options)
     optimized = optimized and layer is None  # a user's module replaces LSTMCell in every unit
-    cls = layer or (nnx.OptimizedLSTMCell if optimized else nnx.LSTMCell)
-    cell = _NNX(
-        lambda: cls(input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype),
-        layer is None,
-    )
+    stock = nnx.OptimizedLSTMCell if optimized else nnx.LSTMCell
+    cell = _NNX(stock, layer, fdtype, input_size, hidden)
 
     def biases(values):
         bias = {g: values[f"b_{g}"] for g in LSTM_GATES}
@@ -218,12 +222,7 @@ def gru(
 
 
 def _nnx_gru(input_size: int, hidden: int, fdtype, layer=None) -> Net:
-    cell = _NNX(
-        lambda: (layer or nnx.GRUCell)(
-            input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype
-        ),
-        layer is None,
-    )
+    cell = _NNX(nnx.GRUCell, layer, fdtype, input_size, hidden)
 
     def layout(values):
         bias = {"r": values["bx_r"] + values["bh_r"], "z": values["bx_z"] + values["bh_z"]}
@@ -259,17 +258,7 @@ def rnn(
     input_size, hidden = _sizes(params, "U")
     fdtype = _flax_dtype(dtype)
     activation = ACTIVATIONS[options["activation"]]
-    cell = _NNX(
-        lambda: (layer or nnx.SimpleCell)(
-            input_size,
-            hidden,
-            rngs=nnx.Rngs(0),
-            dtype=fdtype,
-            param_dtype=fdtype,
-            activation_fn=activation,
-        ),
-        layer is None,
-    )
+    cell = _NNX(nnx.SimpleCell, layer, fdtype, input_size, hidden, activation_fn=activation)
 
     def layout(values):
         return {
@@ -298,12 +287,7 @@ def dense(
     """``nnx.Linear``: kernel [I, H] = W, bias = b, then the activation."""
     input_size, hidden = params["W"].shape
     fdtype = _flax_dtype(dtype)
-    linear = _NNX(
-        lambda: (layer or nnx.Linear)(
-            input_size, hidden, rngs=nnx.Rngs(0), dtype=fdtype, param_dtype=fdtype
-        ),
-        layer is None,
-    )
+    linear = _NNX(nnx.Linear, layer, fdtype, input_size, hidden)
     activation = ACTIVATIONS[options["activation"]]
 
     def layout(values):

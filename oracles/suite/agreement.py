@@ -60,12 +60,26 @@ def suite_skip(oracle_name: str, dtype: str) -> str | None:
     return framework.refuses.get(dtype) if framework is not None else None
 
 
+def takes_lengths(oracle_name: str, spec) -> bool:
+    """Whether the suite gives ``oracle_name`` per-example lengths with ``spec``'s options (a
+    pairwise factor, ``core.cases.pairwise_factors``): for a recurrent cell, unless the
+    framework's builder declares that it takes none (``Builder.without_lengths``) or a user's
+    module replaces its stock layer (a drop-in is checked on full-length batches)."""
+    framework, module, _ = oracle_name.partition("=")
+    if not spec.recurrent or module:
+        return False
+    row = all_frameworks().get(framework)
+    builder = row.builder_for(spec) if row is not None else None
+    return not (builder is not None and builder.without_lengths)
+
+
 def suite_pairs(cells=None, oracles=None) -> list:
     """Every (case, oracle) of the suite, ``cells`` × ``oracles`` (in that order): each
-    oracle's pairwise option cases (``core.cases.pairwise_cases``, over the dtypes it runs),
-    its per-example-lengths cases (``core.cases.ragged_cases``: in its first dtype alone when it
-    compiles per network, ``suite`` "pairwise") and, unless its ``suite`` is "pairwise"
-    (``Framework.suite``), the registry's sample cases."""
+    oracle's pairwise cases (``core.cases.pairwise_cases``, over the dtypes it runs and, where
+    it takes them, per-example lengths: ``takes_lengths``), its per-example-lengths cases
+    (``core.cases.ragged_cases``: in its first dtype alone when it compiles per network,
+    ``suite`` "pairwise") and, unless its ``suite`` is "pairwise" (``Framework.suite``), the
+    registry's sample cases."""
     for name in cells or ():
         get_cell(name)  # an unknown cell is an error, not an empty suite
     specs = [s for s in all_cells().values() if cells is None or s.name in cells]
@@ -77,7 +91,8 @@ def suite_pairs(cells=None, oracles=None) -> list:
             dtypes = tuple(d for d in DTYPES if suite_skip(name, d) is None)
             compiles = getattr(get_oracle(name), "suite", "grid") == "pairwise"
             ragged = ragged_cases(spec, dtypes[:1] if compiles else dtypes)
-            chosen = pairwise_cases(spec, dtypes) + ragged if dtypes else []
+            paired = pairwise_cases(spec, dtypes, takes_lengths(name, spec))
+            chosen = paired + ragged if dtypes else []
             if not compiles:
                 chosen = grid + chosen
             pairs += [(case, name) for case in chosen if suite_skip(name, case.dtype) is None]

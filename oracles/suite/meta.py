@@ -10,8 +10,8 @@ numerical oracles run: no framework is needed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from itertools import combinations
 
 import numpy as np
 
@@ -267,14 +267,19 @@ def check_a_projected_comparison_catches_a_planted_error() -> None:
 def check_the_pairwise_cases_cover_every_pair() -> None:
     """Counted here, independently of ``core.pairwise``'s own bookkeeping."""
     for spec in all_cells().values():
-        for dtypes in (DTYPES, ("float32",), ("float64",)):
-            factors = cases.pairwise_factors(spec, dtypes)
+        for dtypes, lengths in itertools.product((DTYPES, ("float32",), ("float64",)), (0, 1)):
+            factors = cases.pairwise_factors(spec, dtypes, bool(lengths))
+            ragged = bool(lengths and spec.recurrent)
+            _expect(("lengths" in factors) == ragged, f"{spec.name}: factors {list(factors)}")
             rows = pairwise.pairwise(factors)
+            made = cases.pairwise_cases(spec, dtypes, bool(lengths))
             built = [
-                {**c.options_dict, "dtype": c.dtype} for c in cases.pairwise_cases(spec, dtypes)
+                {**c.options_dict, "dtype": c.dtype}
+                | ({"lengths": ("none", "per-example")[c.lengths is not None]} if ragged else {})
+                for c in made
             ]
             _expect(built == rows, f"{spec.name}: the cases are not the pairwise rows")
-            for a, b in combinations(factors, 2):
+            for a, b in itertools.combinations(factors, 2):
                 for u in factors[a]:
                     for v in factors[b]:
                         met = any(row[a] == u and row[b] == v for row in rows)

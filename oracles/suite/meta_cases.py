@@ -81,14 +81,23 @@ def check_the_suite_grid_is_the_documented_product() -> None:
     _expect({c.seq_len for c in flat} == {1} and len(flat) == 16, "a cell without time")
     shifted = cases.grid(spec, seeds=(4,), options_by_seed={4: {"hidden_n_bias": False}})
     _expect(all(not c.options_dict["hidden_n_bias"] for c in shifted), "options_by_seed")
-    rows = cases.pairwise_cases(all_cells()["lstm"])
+    rows = cases.pairwise_cases(all_cells()["lstm"], lengths=True)
     sizes = all_cells()["lstm"].pairwise_sizes
+    ragged = 0
     for k, case in enumerate(rows):
         turn = [sizes[(k + shift) % len(sizes)] for shift in range(len(sizes))]
         projection = case.options_dict["proj_size"]  # below the hidden size, or 0
-        want = next(size for size in turn if not projection or size[0] > projection)
+        turn = [size for size in turn if not projection or size[0] > projection]
+        if case.lengths is not None:  # at least 3 steps and 2 rows
+            turn = [size for size in turn if size[1] >= 3 and size[2] >= 2]
+            top = case.seq_len - ragged % 2  # a full row, then none, in turn
+            falling = list(case.lengths) == sorted(case.lengths, reverse=True)
+            ends = (case.lengths[0], case.lengths[-1]) == (top, 1)
+            _expect(falling and ends, f"pairwise case {k}: lengths {case.lengths}")
+            ragged += 1
         got = (case.hidden_size, case.seq_len, case.batch, case.seed, case.input_size)
-        _expect(got == (*want, cases.PAIRWISE_SEED + k, 5), f"pairwise case {k}: {got}")
+        _expect(got == (*turn[0], cases.PAIRWISE_SEED + k, 5), f"pairwise case {k}: {got}")
+    _expect(ragged >= 2, f"{ragged} lstm cases with per-example lengths")
     for case in cases.pairwise_cases(all_cells()["dense"]):
         _expect(case.seq_len == 1, "a pairwise case of a cell without time")
     first_bad = replace(spec, pairwise_sizes=((0, 4, 2), (3, 4, 2)))
@@ -310,8 +319,11 @@ def check_the_pairwise_construction() -> None:
         factors = {f"f{k}": (0, 1) for k in range(count)}
         made = pairwise.pairwise(factors)
         _expect(len(made) <= rows + 1, f"{count} binary factors: {len(made)} rows")
-    total = sum(len(cases.pairwise_cases(spec)) for spec in all_cells().values())
-    _expect(total <= 48, f"{total} pairwise cases, more than the 48 the suite's time counts on")
+    total = sum(
+        len(cases.pairwise_cases(spec, lengths=True) + cases.ragged_cases(spec))
+        for spec in all_cells().values()
+    )
+    _expect(total <= 80, f"{total} pairwise and ragged cases, over the 80 the suite's time allows")
     mixed = pairwise.pairwise({"a": ("p", "q", "r", "s"), "b": (0, 1)})
     _expect(len(mixed) == 8, f"4 × 2 values: {len(mixed)} rows, not 8")
     names = ["a", "b"]
