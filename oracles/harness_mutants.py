@@ -207,6 +207,20 @@ HARNESS_MUTANTS = (
         "a_bad_case_is_a_one_line_error",
     ),
     HarnessMutant(
+        "problem-forgets-lengths",
+        CASES,
+        "lengths=None if case.lengths is None else np.asarray(case.lengths, dtype=np.int64),",
+        "lengths=None,",
+        "the_cases_with_per_example_lengths",
+    ),
+    HarnessMutant(
+        "pairwise-without-lengths",
+        CASES,
+        "    if lengths and spec.recurrent:\n        factors[LENGTHS_FACTOR] = LENGTHS",
+        "    if lengths and not spec.recurrent:\n        factors[LENGTHS_FACTOR] = LENGTHS",
+        "the_pairwise_cases_cover_every_pair",
+    ),
+    HarnessMutant(
         "command-forgets-no-probes",
         CASES,
         'args.append("--no-probes")',

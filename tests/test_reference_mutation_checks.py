@@ -263,11 +263,14 @@ def _first_frameworks_examples() -> list:
 @pytest.mark.parametrize(("framework", "example"), _first_frameworks_examples())
 def test_a_users_module_takes_the_stock_layers_place(framework, example):
     """The first framework's example modules (``Framework.examples``, tests/test_modules.py):
-    the drop-in agrees, the planted bug fails on its tensor and a misfit is broken with its
-    reason; so the builder runs the user's module, not its stock layer, and checks its fit."""
+    the drop-in agrees (in every unit of a stack of two bidirectional layers), the planted bug
+    fails on its tensor and a misfit is broken with its reason; so the builder runs the user's
+    module, not its stock layer, and checks its fit."""
     module = f"{framework}={example.target}"
+    options = dict(example.options)
+    if example.kind == "agrees" and all_cells()[example.cell].recurrent:
+        options |= {"layers": 2, "bidirectional": True}
     try:  # the CLI's default sizes, which the misfits' messages quote
-        options = dict(example.options)
         report = compare_case(api_case(example.cell, options, dtype=dtype()), [framework], [module])
     except (InputError, OracleUnavailable) as refused:
         assert example.kind.startswith("module-") and example.expect in str(refused), refused

@@ -279,6 +279,9 @@ def check_the_pairwise_cases_cover_every_pair() -> None:
                 for c in made
             ]
             _expect(built == rows, f"{spec.name}: the cases are not the pairwise rows")
+            if ragged:
+                labelled = [cases.factor_values(c) for c in made]
+                _expect(labelled == rows, f"{spec.name}: factor_values mislabels {labelled}")
             for a, b in itertools.combinations(factors, 2):
                 for u in factors[a]:
                     for v in factors[b]:

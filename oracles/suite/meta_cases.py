@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import re
 from dataclasses import replace
+from operator import attrgetter
 
 import numpy as np
 
@@ -105,10 +107,54 @@ def check_the_suite_grid_is_the_documented_product() -> None:
     try:
         cases.pairwise_cases(replace(spec, pairwise_sizes=((0, 4, 2),)))
     except InputError as error:
-        want = "cell gru: no pairwise size ((0, 4, 2),) suits options"
-        _expect(str(error).startswith(want) and str(error).endswith("got 0"), str(error))
+        want = r"cell gru: no pairwise size \(\(0, 4, 2\),\) suits options \{[^}]*\}: hidden_size"
+        _expect(re.fullmatch(want + " must be a positive integer, got 0", str(error)), str(error))
     else:
         raise AssertionError("no size suits, and no error")
+    try:  # every size is too short for lengths: no size was even tried
+        cases.pairwise_cases(replace(spec, pairwise_sizes=((3, 2, 2),)), lengths=True)
+    except InputError as error:
+        want = "with per-example lengths"
+        _expect(str(error).endswith(want) and "((3, 2, 2),)" in str(error), str(error))
+    else:
+        raise AssertionError("no size suits lengths, and no error")
+
+
+def check_the_cases_with_per_example_lengths() -> None:
+    """The ragged cases are ``RAGGED_CASES`` at the documented sizes; a case's lengths are
+    checked against its default sizes and reach its problem as int64; the pairwise cases have
+    lengths only when asked for."""
+    lstm = all_cells()["lstm"]
+    fields = ("input_size", "hidden_size", "seq_len", "batch", "seed", "dtype", "lengths")
+    made = [
+        (
+            c.options_dict["layers"],
+            c.options_dict["bidirectional"],
+            *attrgetter(*fields)(c),
+        )
+        for c in cases.ragged_cases(lstm)
+    ]
+    want = [
+        (2, True, 5, 3, 4, 3, 200, "float64", (4, 1, 2)),
+        (1, False, 5, 3, 4, 3, 201, "float64", (4, 0, 2)),
+        (1, False, 5, 3, 3, 2, 202, "float32", (3, 3)),
+    ]
+    _expect(made == want, f"the ragged cases {made}")
+    only = [c.lengths for c in cases.ragged_cases(lstm, ("float32",))]
+    _expect(only == [(3, 3)], f"the float32 ragged cases: {only}")
+    wide = {c.hidden_size for c in cases.ragged_cases(all_cells()["layernorm_lstm"])}
+    _expect(wide == {6}, f"the first pairwise size's width is 6, not {wide}")
+    _expect(cases.ragged_cases(all_cells()["dense"]) == [], "a cell without time has none")
+    case = cases.Case.make(lstm, lengths=[13, 2])  # checked against T 13 and B 2, the defaults
+    _expect(case.lengths == (13, 2) and {type(n) for n in case.lengths} == {int}, f"{case}")
+    lengths = cases.make_problem(case).lengths
+    _expect(lengths is not None and lengths.dtype == np.int64, f"the problem's lengths {lengths}")
+    _expect(lengths.tolist() == [13, 2], f"the problem's lengths {lengths}")
+    _expect(cases.make_problem(cases.Case.make(lstm)).lengths is None, "lengths from nowhere")
+    for spec in all_cells().values():
+        plain = cases.pairwise_cases(spec)
+        _expect(all(c.lengths is None for c in plain), f"{spec.name}: lengths by default")
+        _expect("lengths" not in cases.pairwise_factors(spec), f"{spec.name}: a lengths factor")
 
 
 def _parsed(argv: list[str]) -> cases.Case:
@@ -133,6 +179,7 @@ def check_a_case_says_how_to_reproduce_it() -> None:
         num_classes=7,
         probes=False,
         param_fill=0.25,
+        lengths=(3, 0, 2, 1, 3),
     )
     for case in (odd, cases.Case.make(all_cells()["dense"], {"activation": "relu"})):
         back = _parsed(case.cli_args())
@@ -143,7 +190,7 @@ def check_a_case_says_how_to_reproduce_it() -> None:
     command = odd.command("torch=pkg.mod:Layer")
     _expect(command.startswith("gradparity compare --cell peephole_lstm "), command)
     _expect(command.endswith(" --oracles torch --module torch=pkg.mod:Layer"), command)
-    _expect(odd.command().endswith("--param-fill 0.25"), odd.command())
+    _expect(odd.command().endswith("--param-fill 0.25 --lengths 3,0,2,1,3"), odd.command())
     data = odd.to_json()
     want = {"cell": "peephole_lstm", "seed": 9, "dtype": "float32", "param_fill": 0.25}
     _expect(want.items() <= data.items() and "spec" not in data, f"{data}")
