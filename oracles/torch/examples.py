@@ -48,7 +48,7 @@ EXAMPLES = (
         "module-wrong-return",
         "lstm",
         f"{MISFITS}:ReturnsOutputOnly",
-        "expected (output, (h_n, c_n))",
+        "it returned a tensor of shape [2, 13, 7], expected (output, (h_n, c_n))",
     ),
     ExampleModule(
         "module-wrong-output-shape",
