@@ -65,8 +65,8 @@ def takes_lengths(oracle_name: str, spec) -> bool:
     pairwise factor, ``core.cases.pairwise_factors``): for a recurrent cell, unless the
     framework's builder declares that it takes none (``Builder.without_lengths``) or a user's
     module replaces its stock layer (a drop-in is checked on full-length batches)."""
-    framework, module, _ = oracle_name.partition("=")
-    if not spec.recurrent or module:
+    framework, is_module, _ = oracle_name.partition("=")
+    if not spec.recurrent or is_module:
         return False
     row = all_frameworks().get(framework)
     builder = row.builder_for(spec) if row is not None else None
